@@ -1,0 +1,9 @@
+import { defineConfig } from "vite";
+import preact from "@preact/preset-vite";
+
+// Built into web/dist, which the Worker serves as static assets (wrangler.toml [assets]).
+export default defineConfig({
+  root: import.meta.dirname,
+  plugins: [preact()],
+  build: { outDir: "dist", emptyOutDir: true, sourcemap: true },
+});

@@ -1,0 +1,111 @@
+/**
+ * The local stack as processes: D1 migrations, the web build, `wrangler dev` (workerd with local
+ * D1/R2/KV/Durable Objects/Queues). Used by `npm start` and by the end-to-end tests, so both run
+ * the same thing.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+export const DEV_JWT_SECRET = "dev-only-secret-change-me";
+
+export interface StackOptions {
+  port: number;
+  /** Folder for local state (defaults to .wrangler/state). Tests pass a temporary one. */
+  persistTo?: string;
+  /** Extra `--var NAME:value` pairs. */
+  vars?: Record<string, string>;
+  /** Print wrangler's output (npm start) or keep it for diagnostics (tests). */
+  inheritOutput?: boolean;
+}
+
+export interface RunningStack {
+  baseUrl: string;
+  wrangler: ChildProcess;
+  /** Everything wrangler printed, for failure messages. */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Node 22.12+ is what wrangler needs; npm scripts put the `node@22` devDependency first on PATH. */
+export function assertNodeVersion(): void {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major < 22 || (major === 22 && minor < 12)) {
+    throw new Error(`Node ${process.versions.node} is too old: run through npm (npm start / npm test), which uses the project's Node 22.`);
+  }
+}
+
+function run(command: string, args: string[]): void {
+  const result = spawnSync(join(BIN, command), args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+export function applyMigrations(persistTo?: string): void {
+  run("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])]);
+}
+
+export function buildWeb(): void {
+  run("vite", ["build", "web", "--logLevel", "warn"]);
+}
+
+export function ensureWebBuilt(): void {
+  if (!existsSync(join(ROOT, "web", "dist", "index.html"))) buildWeb();
+}
+
+export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
+  const vars = { DEV_AUTH: "true", ...opts.vars };
+  const args = [
+    "dev",
+    "--port", String(opts.port),
+    "--ip", "127.0.0.1",
+    "--inspector-port", "0",
+    "--test-scheduled",
+    "--show-interactive-dev-session=false",
+    ...(opts.persistTo ? ["--persist-to", opts.persistTo] : []),
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const wrangler = spawn(join(BIN, "wrangler"), args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    // Secrets come from the environment (wrangler reads required secrets from process.env).
+    env: { ...process.env, JWT_SECRET: process.env.JWT_SECRET ?? DEV_JWT_SECRET, WRANGLER_SEND_METRICS: "false" },
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+    if (opts.inheritOutput) process.stdout.write(chunk);
+  };
+  wrangler.stdout!.on("data", collect);
+  wrangler.stderr!.on("data", collect);
+  const baseUrl = `http://127.0.0.1:${opts.port}`;
+  const stop = () => stopProcess(wrangler);
+  await waitUntil(async () => {
+    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited (${wrangler.exitCode}):\n${output}`);
+    const res = await fetch(`${baseUrl}/api/video/uploads`, { method: "OPTIONS" }).catch(() => null);
+    return res?.status === 204;
+  }, 90_000, () => `wrangler dev did not become ready:\n${output}`);
+  return { baseUrl, wrangler, output: () => output, stop };
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(describe());
+}

@@ -1,0 +1,37 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { requireUser, type AppEnv } from "./http/auth.ts";
+import { ApiError, renderError } from "./http/errors.ts";
+import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from "./tus/protocol.ts";
+import { auth } from "./routes/auth.ts";
+import { tusDiscovery, tusVersion, uploads } from "./routes/uploads.ts";
+import { videos } from "./routes/videos.ts";
+
+/** Middleware and route mounting; handlers live in routes/, one file per resource. */
+export const app = new Hono<AppEnv>();
+
+// Tus discovery headers are added to OPTIONS answers, including the CORS preflight answered below.
+app.use("/api/video/uploads/*", tusDiscovery);
+app.use(
+  "/api/*",
+  cors({
+    origin: "*", // Bearer tokens, never cookies: any origin may call, none gets ambient credentials.
+    allowMethods: ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+    allowHeaders: TUS_REQUEST_HEADERS,
+    exposeHeaders: TUS_EXPOSED_HEADERS,
+    maxAge: 86_400,
+  }),
+);
+app.use("/api/video/uploads/*", tusVersion);
+// Every /api route needs a user, except the dev login and tus OPTIONS (discovery).
+app.use("/api/*", async (c, next) => {
+  if (c.req.method === "OPTIONS" || c.req.path === "/api/auth/dev-login") return next();
+  return requireUser(c, next);
+});
+
+app.route("/api/auth", auth);
+app.route("/api/video/uploads", uploads);
+app.route("/api/videos", videos);
+
+app.notFound((c) => renderError(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
+app.onError(renderError);

@@ -1,0 +1,60 @@
+import { sqliteTable, text, integer, real, index } from "drizzle-orm/sqlite-core";
+import type { Rendition } from "../shared/transcode.ts";
+
+/** Every state a video passes through (DESIGN.md §3). */
+export const VIDEO_STATUSES = [
+  "UPLOADING",
+  "QUEUED",
+  "HELD",
+  "PROCESSING",
+  "READY",
+  "FAILED",
+  "CANCELLED",
+] as const;
+export type VideoStatus = (typeof VIDEO_STATUSES)[number];
+
+export const VISIBILITIES = ["public", "private"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/**
+ * One row per video. The upload id is the video id, so the row is created with the upload
+ * (UPLOADING) and follows the video through transcoding to READY.
+ */
+export const videos = sqliteTable(
+  "videos",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id").notNull(),
+    title: text("title").notNull(),
+    filename: text("filename").notNull(),
+    filetype: text("filetype").notNull(),
+    visibility: text("visibility", { enum: VISIBILITIES }).notNull().default("public"),
+    status: text("status", { enum: VIDEO_STATUSES }).notNull(),
+    /** A sentence for the creator about the current state. */
+    message: text("message").notNull().default(""),
+    /** 0–100. */
+    progress: integer("progress").notNull().default(0),
+    playable: integer("playable", { mode: "boolean" }).notNull().default(false),
+    durationSec: real("duration_sec"),
+    renditions: text("renditions", { mode: "json" }).$type<Rendition[]>().notNull().default([]),
+    /** Declared length; null while the client defers it. */
+    sourceBytes: integer("source_bytes"),
+    sourceSha256: text("source_sha256"),
+    /** Failure reason when FAILED. */
+    error: text("error"),
+    /** Job bookkeeping (transcoding). */
+    attempts: integer("attempts").notNull().default(0),
+    leaseExpiresAt: integer("lease_expires_at"),
+    priority: integer("priority").notNull().default(0),
+    uploadExpiresAt: integer("upload_expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    readyAt: integer("ready_at"),
+  },
+  (t) => [
+    index("videos_owner_created").on(t.ownerId, t.createdAt),
+    index("videos_status").on(t.status, t.uploadExpiresAt),
+  ],
+);
+
+export type VideoRow = typeof videos.$inferSelect;

@@ -1,0 +1,51 @@
+import { Hono } from "hono";
+import type { AppEnv, AuthUser } from "../http/auth.ts";
+import { ApiError, notFound } from "../http/errors.ts";
+import { findVideo, listVideos, toVideoResponse, updateVideo } from "../db/videos.ts";
+import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
+import { isVideoId } from "../videos/ids.ts";
+import { removeVideo } from "../videos/remove.ts";
+import { sanitizeText } from "../tus/protocol.ts";
+import type { VideoListResponse, VideoResponse } from "../shared/api.ts";
+
+export const videos = new Hono<AppEnv>();
+
+videos.get("/", async (c) => {
+  const user = c.get("user");
+  const rows = await listVideos(c.env.DB, user.role === "admin" ? null : user.id);
+  return c.json<VideoListResponse>({ videos: rows.map(toVideoResponse) });
+});
+
+videos.get("/:id", async (c) => c.json<VideoResponse>(toVideoResponse(await visibleVideo(c.env, c.get("user"), c.req.param("id")))));
+
+videos.patch("/:id", async (c) => {
+  const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"), { ownerOnly: true });
+  const body = await c.req.json().catch(() => null);
+  if (!body || typeof body !== "object") throw new ApiError(400, "invalid_body", "Send a JSON object with title and/or visibility.");
+  const patch: { title?: string; visibility?: Visibility } = {};
+  if ("title" in body) {
+    const title = typeof body.title === "string" ? sanitizeText(body.title, 200) : "";
+    if (!title) throw new ApiError(400, "invalid_title", "title must be a non-empty text of at most 200 characters.");
+    patch.title = title;
+  }
+  if ("visibility" in body) {
+    if (!VISIBILITIES.includes(body.visibility)) throw new ApiError(400, "invalid_visibility", "visibility must be 'public' or 'private'.");
+    patch.visibility = body.visibility;
+  }
+  await updateVideo(c.env.DB, row.id, patch, Date.now());
+  return c.json<VideoResponse>(toVideoResponse({ ...row, ...patch }));
+});
+
+videos.delete("/:id", async (c) => {
+  const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
+  await removeVideo(c.env, row);
+  return c.body(null, 204);
+});
+
+/** The video if the caller may see it: its owner, or an admin unless `ownerOnly`. Others get 404, never 403. */
+export async function visibleVideo(env: Env, user: AuthUser, id: string, opts: { ownerOnly?: boolean } = {}): Promise<VideoRow> {
+  const row = isVideoId(id) ? await findVideo(env.DB, id) : undefined;
+  const allowed = row && (row.ownerId === user.id || (!opts.ownerOnly && user.role === "admin"));
+  if (!allowed) throw notFound();
+  return row;
+}

@@ -1,0 +1,52 @@
+/**
+ * JSON shapes of the public API (DESIGN.md §3), shared by the Worker and the web app.
+ */
+import type { VideoStatus, Visibility } from "../db/schema.ts";
+
+export type { VideoStatus, Visibility };
+
+export interface RenditionSummary {
+  name: string;
+  width: number;
+  height: number;
+  bandwidth: number;
+}
+
+export interface VideoResponse {
+  id: string;
+  ownerId: string;
+  title: string;
+  visibility: Visibility;
+  status: VideoStatus;
+  /** A sentence for the creator about the current state. */
+  message: string;
+  progress: number;
+  playable: boolean;
+  hlsUrl: string | null;
+  posterUrl: string | null;
+  durationSec: number | null;
+  renditions: RenditionSummary[];
+  sourceBytes: number | null;
+  sourceSha256: string | null;
+  error: string | null;
+  createdAt: string;
+  readyAt: string | null;
+}
+
+export interface VideoListResponse {
+  videos: VideoResponse[];
+}
+
+export interface ErrorResponse {
+  error: string;
+  message: string;
+}
+
+export interface DevLoginRequest {
+  userId: string;
+  role: "creator" | "admin";
+}
+
+export interface DevLoginResponse {
+  token: string;
+}

@@ -1,0 +1,419 @@
+import { DurableObject } from "cloudflare:workers";
+import { CHECKSUM_ALGORITHMS, type ParsedChecksum, type TusErrorCode } from "./protocol.ts";
+import { TAIL_ROW_BYTES, concatBytes, cutAtBoundaries } from "./part-layout.ts";
+import { markUploadComplete } from "../db/videos.ts";
+import { sourceKey } from "../storage/keys.ts";
+import type { TranscodeJobMessage } from "../shared/transcode.ts";
+
+/**
+ * One upload = one UploadSession. The object serializes the upload's requests and holds its state in
+ * SQLite: the committed offset, the R2 multipart parts already written, and the tail of bytes that do
+ * not fill a part yet (R2 needs equal part sizes, a PATCH rarely ends on a part boundary).
+ * Every byte that arrived is in SQLite or in R2 before it is counted in Upload-Offset.
+ */
+
+export type UploadState = "receiving" | "finalizing" | "complete" | "expired" | "terminated";
+
+export interface UploadInit {
+  videoId: string;
+  ownerId: string;
+  length: number | null;
+  metadataHeader: string | null;
+  maxBytes: number;
+  partSize: number;
+  expiresAt: number;
+}
+
+export interface UploadInfo {
+  videoId: string;
+  offset: number;
+  length: number | null;
+  metadataHeader: string | null;
+  expiresAt: number;
+  state: UploadState;
+}
+
+export interface PatchRequest {
+  ownerId: string;
+  offset: number;
+  /** Upload-Length sent with a PATCH of a deferred-length upload. */
+  length: number | null;
+  /** Content-Length when the client sent one. */
+  contentLength: number | null;
+  checksum: ParsedChecksum | null;
+}
+
+export type SessionResult<T> = { ok: true; value: T } | { ok: false; code: TusErrorCode; detail?: string };
+
+interface UploadRow extends Record<string, SqlStorageValue> {
+  video_id: string;
+  owner_id: string;
+  length: number | null;
+  offset: number;
+  max_bytes: number;
+  part_size: number;
+  metadata: string | null;
+  expires_at: number;
+  multipart_id: string | null;
+  state: UploadState;
+}
+
+/** A PATCH that is reading its body right now; a newer PATCH stops it first. */
+interface ActivePatch {
+  stop: AbortController;
+  done: Promise<unknown>;
+}
+
+const FINALIZE_RETRY_MS = 5_000;
+
+const fail = (code: TusErrorCode, detail?: string) => ({ ok: false, code, detail }) as const;
+const ok = <T>(value: T) => ({ ok: true, value }) as const;
+
+export class UploadSession extends DurableObject<Env> {
+  private active: ActivePatch | null = null;
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS upload (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        video_id TEXT NOT NULL, owner_id TEXT NOT NULL, length INTEGER, offset INTEGER NOT NULL,
+        max_bytes INTEGER NOT NULL, part_size INTEGER NOT NULL, metadata TEXT, expires_at INTEGER NOT NULL,
+        multipart_id TEXT, state TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS part (number INTEGER PRIMARY KEY, etag TEXT NOT NULL, size INTEGER NOT NULL);
+      -- staged = 1: bytes of a checksummed PATCH not verified yet; they are not counted in the offset.
+      CREATE TABLE IF NOT EXISTS tail (seq INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL, staged INTEGER NOT NULL);
+    `);
+  }
+
+  async create(init: UploadInit): Promise<UploadInfo> {
+    this.sql.exec(
+      `INSERT INTO upload (id, video_id, owner_id, length, offset, max_bytes, part_size, metadata, expires_at, state)
+       VALUES (1, ?, ?, ?, 0, ?, ?, ?, ?, 'receiving')`,
+      init.videoId, init.ownerId, init.length, init.maxBytes, init.partSize, init.metadataHeader, init.expiresAt,
+    );
+    return toInfo(this.row()!);
+  }
+
+  /** HEAD: the state a client resumes from. Answers after completion too (a lost final response must not restart an upload). */
+  async info(ownerId: string): Promise<SessionResult<UploadInfo>> {
+    const row = this.ownedRow(ownerId);
+    if (!row.ok) return row;
+    return ok(toInfo(row.value));
+  }
+
+  async patch(request: PatchRequest, body: ReadableStream<Uint8Array> | null): Promise<SessionResult<UploadInfo>> {
+    // Serialize: a newer PATCH wins. The older one is usually from a connection the client already
+    // gave up on; it stops reading, keeps what it had, and the newer one then checks its offset.
+    await this.stopActive();
+    const stop = new AbortController();
+    const done = this.receive(request, body, stop.signal);
+    this.active = { stop, done };
+    try {
+      return await done;
+    } finally {
+      if (this.active?.done === done) this.active = null;
+    }
+  }
+
+  /** Termination: abort the multipart upload and forget the bytes. */
+  async terminate(ownerId: string): Promise<SessionResult<null>> {
+    const row = this.ownedRow(ownerId, { allowExpired: true });
+    if (!row.ok) return row;
+    await this.stopActive();
+    await this.discardStorage(this.row()!, "terminated");
+    return ok(null);
+  }
+
+  /** Expiry sweep (cron): frees the storage of an unfinished upload whose time is up. */
+  async expire(now: number): Promise<boolean> {
+    const row = this.row();
+    if (!row || row.state !== "receiving" || row.expires_at > now) return false;
+    await this.stopActive();
+    await this.discardStorage(this.row()!, "expired");
+    return true;
+  }
+
+  /** Retries a completion step (R2 complete, D1, queue) that failed. */
+  override async alarm(): Promise<void> {
+    const row = this.row();
+    if (row?.state === "finalizing") await this.finalize();
+  }
+
+  private async stopActive(): Promise<void> {
+    while (this.active) {
+      this.active.stop.abort();
+      await this.active.done.catch(() => undefined);
+    }
+  }
+
+  // ---- receiving bytes -------------------------------------------------------------------------
+
+  private async receive(
+    request: PatchRequest,
+    body: ReadableStream<Uint8Array> | null,
+    stopped: AbortSignal,
+  ): Promise<SessionResult<UploadInfo>> {
+    const owned = this.ownedRow(request.ownerId);
+    if (!owned.ok) {
+      await body?.cancel().catch(() => undefined);
+      return owned;
+    }
+    let row = owned.value;
+    const checked = this.checkPatch(row, request);
+    if (!checked.ok) {
+      await body?.cancel().catch(() => undefined);
+      return checked;
+    }
+    row = checked.value;
+    if (row.state !== "receiving") return ok(toInfo(row));
+
+    const limit = row.length ?? row.max_bytes;
+    const staged = request.checksum !== null;
+    const digest = staged ? new crypto.DigestStream(CHECKSUM_ALGORITHMS[request.checksum!.algorithm]) : null;
+    const digestWriter = digest?.getWriter();
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let stagedBytes = 0;
+    let overflow = false;
+    let broken = false;
+
+    const flushPending = () => {
+      if (pendingBytes === 0) return;
+      const position = this.row()!.offset + stagedBytes;
+      this.appendTail(concatBytes(pending, pendingBytes), position, row.part_size, staged);
+      if (staged) stagedBytes += pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+    };
+
+    if (body) {
+      const reader = body.getReader();
+      const stop = new Promise<"stopped">((resolve) => stopped.addEventListener("abort", () => resolve("stopped")));
+      try {
+        for (;;) {
+          const next = await Promise.race([reader.read(), stop]);
+          if (next === "stopped") {
+            broken = true;
+            await reader.cancel().catch(() => undefined);
+            break;
+          }
+          if (next.done) break;
+          let chunk = next.value;
+          const room = limit - (this.row()!.offset + stagedBytes + pendingBytes);
+          if (chunk.length > room) {
+            overflow = true;
+            chunk = chunk.subarray(0, room);
+          }
+          if (chunk.length > 0) {
+            pending.push(chunk);
+            pendingBytes += chunk.length;
+            await digestWriter?.write(chunk);
+          }
+          if (overflow) {
+            await reader.cancel().catch(() => undefined);
+            break;
+          }
+          // Persist as we go: a PATCH that breaks off keeps everything already in a row.
+          if (pendingBytes >= TAIL_ROW_BYTES) {
+            flushPending();
+            if (!staged) await this.flushFullParts();
+          }
+        }
+      } catch (error) {
+        // The client went away mid-body ("Network connection lost"): what arrived is still ours.
+        broken = true;
+        console.warn(`upload ${row.video_id}: body broke off`, String(error));
+      }
+    }
+    flushPending();
+
+    if (staged) {
+      await digestWriter!.close();
+      const actual = new Uint8Array(await digest!.digest);
+      // "If the hashes do not match, the Server MUST respond with the 460 Checksum Mismatch status
+      // code and MUST NOT append the content to the upload." A broken body cannot be verified either.
+      if (broken || !sameBytes(actual, request.checksum!.digest)) {
+        this.sql.exec("DELETE FROM tail WHERE staged = 1");
+        return broken ? fail("CHECKSUM_MISMATCH", "The chunk broke off before its checksum could be verified.") : fail("CHECKSUM_MISMATCH");
+      }
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("UPDATE tail SET staged = 0 WHERE staged = 1");
+        this.sql.exec("UPDATE upload SET offset = offset + ?", stagedBytes);
+      });
+    }
+
+    const stored = await this.flushFullParts();
+    row = this.row()!;
+    if (row.length !== null && row.offset === row.length) {
+      this.sql.exec("UPDATE upload SET state = 'finalizing'");
+      await this.finalize();
+      row = this.row()!;
+    }
+    if (overflow) return fail(row.length === null ? "TOO_LARGE" : "BODY_PAST_LENGTH");
+    if (!stored) return fail("STORAGE_FAILED");
+    return ok(toInfo(row));
+  }
+
+  /** Offset, length and expiry rules of a PATCH. May set a deferred length. */
+  private checkPatch(row: UploadRow, request: PatchRequest): SessionResult<UploadRow> {
+    if (request.length !== null) {
+      if (row.length !== null && row.length !== request.length) return fail("LENGTH_ALREADY_SET");
+      if (request.length === 0) return fail("EMPTY_UPLOAD");
+      if (request.length > row.max_bytes) return fail("TOO_LARGE");
+      if (request.length < row.offset) return fail("LENGTH_BELOW_OFFSET");
+    }
+    // "If the offsets do not match, the Server MUST respond with the 409 Conflict status without modifying the upload resource."
+    if (request.offset !== row.offset) return fail("OFFSET_MISMATCH");
+    const limit = request.length ?? row.length ?? row.max_bytes;
+    if (request.contentLength !== null && row.offset + request.contentLength > limit) {
+      return fail(request.length ?? row.length ? "BODY_PAST_LENGTH" : "TOO_LARGE");
+    }
+    if (request.length !== null && row.length === null) {
+      this.sql.exec("UPDATE upload SET length = ?", request.length);
+      return ok(this.row()!);
+    }
+    return ok(row);
+  }
+
+  /** Stores bytes starting at absolute `position` as tail rows that never cross a part boundary. */
+  private appendTail(bytes: Uint8Array, position: number, partSize: number, staged: boolean): void {
+    const pieces = cutAtBoundaries(bytes, position, partSize, TAIL_ROW_BYTES);
+    this.ctx.storage.transactionSync(() => {
+      for (const piece of pieces) this.sql.exec("INSERT INTO tail (data, staged) VALUES (?, ?)", piece, staged ? 1 : 0);
+      if (!staged) this.sql.exec("UPDATE upload SET offset = offset + ?", bytes.length);
+    });
+  }
+
+  /**
+   * Sends every full part of committed tail to R2. Returns false when R2 refused a write: the bytes
+   * stay in the tail (already counted) and go out with the next flush.
+   */
+  private async flushFullParts(): Promise<boolean> {
+    const row = this.row()!;
+    for (;;) {
+      const rows = this.takeTail(row.part_size);
+      if (!rows) return true;
+      if (!(await this.uploadPart(row, rows))) return false;
+    }
+  }
+
+  /** The committed tail rows forming the next full part, or with `last` whatever remains. */
+  private takeTail(partSize: number, last = false): { seqs: number[]; bytes: Uint8Array } | null {
+    const chunks: Uint8Array[] = [];
+    const seqs: number[] = [];
+    let total = 0;
+    for (const r of this.sql.exec<{ seq: number; data: ArrayBuffer }>("SELECT seq, data FROM tail WHERE staged = 0 ORDER BY seq")) {
+      if (total >= partSize) break;
+      chunks.push(new Uint8Array(r.data));
+      seqs.push(r.seq);
+      total += r.data.byteLength;
+    }
+    if (total === 0 || (total < partSize && !last)) return null;
+    return { seqs, bytes: concatBytes(chunks, total) };
+  }
+
+  private async uploadPart(row: UploadRow, tail: { seqs: number[]; bytes: Uint8Array }): Promise<boolean> {
+    try {
+      const upload = await this.multipart(row);
+      const number = (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM part").one().n ?? 0) + 1;
+      const part = await upload.uploadPart(number, tail.bytes);
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("INSERT INTO part (number, etag, size) VALUES (?, ?, ?)", part.partNumber, part.etag, tail.bytes.length);
+        this.sql.exec(`DELETE FROM tail WHERE seq IN (${tail.seqs.map(() => "?").join(",")})`, ...tail.seqs);
+      });
+      return true;
+    } catch (error) {
+      console.error(`upload ${row.video_id}: R2 part write failed`, String(error));
+      return false;
+    }
+  }
+
+  private async multipart(row: UploadRow): Promise<R2MultipartUpload> {
+    const key = sourceKey(row.video_id);
+    const id = this.row()!.multipart_id;
+    if (id) return this.env.MEDIA.resumeMultipartUpload(key, id);
+    const created = await this.env.MEDIA.createMultipartUpload(key, {
+      customMetadata: { videoId: row.video_id, ownerId: row.owner_id },
+    });
+    this.sql.exec("UPDATE upload SET multipart_id = ?", created.uploadId);
+    return created;
+  }
+
+  // ---- completion ------------------------------------------------------------------------------
+
+  /**
+   * Last part → R2 complete → D1 QUEUED → job message. Each step is idempotent; a failing step is
+   * retried by the alarm, so the client's 204 (offset = length) always ends in a queued job.
+   */
+  private async finalize(): Promise<void> {
+    const row = this.row()!;
+    try {
+      if (!(await this.flushFullParts())) throw new Error("a full part was not stored");
+      const last = this.takeTail(row.part_size, true);
+      if (last && !(await this.uploadPart(row, last))) throw new Error("last part not stored");
+      const parts = [...this.sql.exec<{ number: number; etag: string }>("SELECT number, etag FROM part ORDER BY number")];
+      const upload = await this.multipart(row);
+      try {
+        await upload.complete(parts.map((p) => ({ partNumber: p.number, etag: p.etag })));
+      } catch (error) {
+        // A retry after a completed-but-unrecorded attempt finds the upload gone and the object there.
+        if (!(await this.env.MEDIA.head(sourceKey(row.video_id)))) throw error;
+      }
+      await markUploadComplete(this.env.DB, row.video_id, row.length!, Date.now());
+      await this.env.JOBS.send({ videoId: row.video_id } satisfies TranscodeJobMessage);
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("DELETE FROM part");
+        this.sql.exec("UPDATE upload SET state = 'complete'");
+      });
+    } catch (error) {
+      console.error(`upload ${row.video_id}: finalize failed, retrying`, String(error));
+      await this.ctx.storage.setAlarm(Date.now() + FINALIZE_RETRY_MS);
+    }
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  private async discardStorage(row: UploadRow, state: "expired" | "terminated"): Promise<void> {
+    if (row.multipart_id && row.state !== "complete") {
+      await this.env.MEDIA.resumeMultipartUpload(sourceKey(row.video_id), row.multipart_id).abort().catch(() => undefined);
+    }
+    await this.ctx.storage.deleteAlarm();
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM tail");
+      this.sql.exec("DELETE FROM part");
+      // A small tombstone stays so later requests get 404/410 rather than a fresh, empty object.
+      this.sql.exec("UPDATE upload SET state = ?, multipart_id = NULL", state);
+    });
+  }
+
+  private row(): UploadRow | null {
+    return this.sql.exec<UploadRow>("SELECT * FROM upload WHERE id = 1").toArray()[0] ?? null;
+  }
+
+  private ownedRow(ownerId: string, opts: { allowExpired?: boolean } = {}): SessionResult<UploadRow> {
+    const row = this.row();
+    // Another user's upload answers exactly like a missing one.
+    if (!row || row.owner_id !== ownerId || row.state === "terminated") return fail("UPLOAD_NOT_FOUND");
+    if (opts.allowExpired) return ok(row);
+    if (row.state === "expired" || (row.state === "receiving" && row.expires_at <= Date.now())) return fail("UPLOAD_EXPIRED");
+    return ok(row);
+  }
+}
+
+function toInfo(row: UploadRow): UploadInfo {
+  return {
+    videoId: row.video_id,
+    offset: row.offset,
+    length: row.length,
+    metadataHeader: row.metadata,
+    expiresAt: row.expires_at,
+    state: row.state,
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

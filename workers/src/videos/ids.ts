@@ -1,0 +1,5 @@
+/** Video ids (= upload ids) are random UUIDs; anything else is rejected before it reaches storage. */
+const VIDEO_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export const newVideoId = (): string => crypto.randomUUID();
+export const isVideoId = (value: string): boolean => VIDEO_ID.test(value);
