@@ -1,0 +1,45 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects:
+ *  - workers: runs inside workerd (vitest-pool-workers) with the bindings of wrangler.toml and
+ *    isolated storage per test file; D1 migrations applied by the setup file.
+ *  - node: the transcoder (real ffmpeg) and end-to-end tests against the real local stack.
+ */
+export default defineConfig(async () => {
+  // wrangler checks required secrets against the environment; the bindings below give the value.
+  process.env.JWT_SECRET ??= "test-secret";
+  const migrations = await readD1Migrations("migrations");
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "true", JWT_SECRET: "test-secret" },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["workers/src/**/*.test.ts", "workers/test/**/*.test.ts"],
+            exclude: ["workers/test/e2e/**"],
+            setupFiles: ["workers/test/setup.ts"],
+          },
+        },
+        {
+          test: {
+            name: "node",
+            include: ["transcoder/src/**/*.test.ts", "workers/test/e2e/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 240_000,
+            hookTimeout: 180_000,
+          },
+        },
+      ],
+    },
+  };
+});

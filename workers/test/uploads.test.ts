@@ -1,0 +1,257 @@
+import { SELF, env, runInDurableObject } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  BASE,
+  UPLOADS,
+  createUpload,
+  digestBase64,
+  head,
+  metadataHeader,
+  patch,
+  r2Digest,
+  digestOf,
+  randomBytes,
+  tokenFor,
+  tus,
+} from "./helpers.ts";
+import { sourceKey } from "../src/storage/keys.ts";
+import { findVideo } from "../src/db/videos.ts";
+import { MiB } from "../src/tus/part-layout.ts";
+
+let alice: string;
+let bob: string;
+beforeAll(async () => {
+  alice = await tokenFor("alice");
+  bob = await tokenFor("bob");
+});
+
+describe("discovery (OPTIONS)", () => {
+  it("answers without auth, with the tus headers and CORS", async () => {
+    const res = await SELF.fetch(UPLOADS, {
+      method: "OPTIONS",
+      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST" },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Tus-Version")).toBe("1.0.0");
+    expect(res.headers.get("Tus-Max-Size")).toBe("524288000");
+    expect(res.headers.get("Tus-Checksum-Algorithm")).toBe("sha1,sha256");
+    expect(res.headers.get("Tus-Extension")).toContain("creation-defer-length");
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(res.headers.get("Access-Control-Expose-Headers")).toContain("Upload-Offset");
+    expect(res.headers.get("Tus-Resumable")).toBeNull();
+  });
+});
+
+describe("creation (POST)", () => {
+  it("creates an upload whose id is the video id, with Location and Upload-Expires", async () => {
+    const { res, url, id } = await createUpload(alice, 1234);
+    expect(res.status).toBe(201);
+    expect(url).toBe(`${UPLOADS}/${id}`);
+    expect(res.headers.get("Tus-Resumable")).toBe("1.0.0");
+    const expires = Date.parse(res.headers.get("Upload-Expires")!);
+    expect(expires - Date.now()).toBeGreaterThan(47 * 3600_000);
+    const video = await findVideo(env.DB, id);
+    expect(video).toMatchObject({ ownerId: "alice", status: "UPLOADING", title: "clip", filename: "clip.mp4", sourceBytes: 1234 });
+  });
+
+  it.each([
+    ["no Tus-Resumable", { "Tus-Resumable": "" }, 412],
+    ["an old Tus-Resumable", { "Tus-Resumable": "0.2.2" }, 412],
+    ["no length", { "Upload-Length": "" }, 400],
+    ["a zero length", { "Upload-Length": "0" }, 400],
+    ["a negative length", { "Upload-Length": "-5" }, 400],
+    ["a length over Tus-Max-Size", { "Upload-Length": String(524288001) }, 413],
+    ["malformed metadata", { "Upload-Metadata": "filename" + " !!" }, 400],
+    ["a non-video type", { "Upload-Metadata": metadataHeader({ filename: "a.png", filetype: "image/png" }) }, 400],
+    ["no filename", { "Upload-Metadata": metadataHeader({ filetype: "video/mp4" }) }, 400],
+  ])("refuses %s", async (_, override, status) => {
+    const headers = tus(alice, { "Upload-Length": "100", "Upload-Metadata": metadataHeader({ filename: "a.mp4", filetype: "video/mp4" }) });
+    for (const [k, v] of Object.entries(override)) {
+      if (v === "") delete headers[k];
+      else headers[k] = v;
+    }
+    const res = await SELF.fetch(UPLOADS, { method: "POST", headers });
+    expect(res.status).toBe(status);
+    expect(res.headers.get("Tus-Resumable")).toBe("1.0.0");
+    expect((await res.text()).length).toBeGreaterThan(10);
+  });
+
+  it("needs a valid JWT", async () => {
+    const headers = tus(null, { "Upload-Length": "10", "Upload-Metadata": metadataHeader({ filename: "a.mp4", filetype: "video/mp4" }) });
+    expect((await SELF.fetch(UPLOADS, { method: "POST", headers })).status).toBe(401);
+    const forged = alice.slice(0, -4) + "AAAA";
+    expect((await SELF.fetch(UPLOADS, { method: "POST", headers: { ...headers, Authorization: `Bearer ${forged}` } })).status).toBe(401);
+  });
+
+  it("creation-with-upload stores the first bytes", async () => {
+    const bytes = randomBytes(1000);
+    const res = await SELF.fetch(UPLOADS, {
+      method: "POST",
+      headers: tus(alice, {
+        "Upload-Length": "3000",
+        "Upload-Metadata": metadataHeader({ filename: "a.mp4", filetype: "video/mp4" }),
+        "Content-Type": "application/offset+octet-stream",
+      }),
+      body: bytes,
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("Upload-Offset")).toBe("1000");
+  });
+});
+
+describe("HEAD", () => {
+  it("reports offset, length, metadata, expiry and forbids caching", async () => {
+    const meta = metadataHeader({ filename: "رحلة.mp4", filetype: "video/mp4" });
+    const { url } = await createUpload(alice, 5000, { "Upload-Metadata": meta });
+    await patch(alice, url, 0, randomBytes(1200));
+    const res = await head(alice, url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Upload-Offset")).toBe("1200");
+    expect(res.headers.get("Upload-Length")).toBe("5000");
+    expect(res.headers.get("Upload-Metadata")).toBe(meta);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.headers.get("Upload-Expires")).toMatch(/GMT$/);
+  });
+
+  it("answers 404 for another user's upload, an unknown id and a malformed id", async () => {
+    const { url } = await createUpload(alice, 10);
+    expect((await head(bob, url)).status).toBe(404);
+    expect((await head(alice, `${UPLOADS}/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await head(alice, `${UPLOADS}/..%2F..%2Fetc`)).status).toBe(404);
+  });
+
+  it("GET on an upload is not part of tus: 405", async () => {
+    const { url } = await createUpload(alice, 10);
+    expect((await SELF.fetch(url, { headers: tus(alice) })).status).toBe(405);
+  });
+});
+
+describe("PATCH", () => {
+  it("appends at the offset and refuses a wrong offset with 409", async () => {
+    const { url } = await createUpload(alice, 3000);
+    const first = await patch(alice, url, 0, randomBytes(1000));
+    expect(first.status).toBe(204);
+    expect(first.headers.get("Upload-Offset")).toBe("1000");
+    expect((await patch(alice, url, 0, randomBytes(10))).status).toBe(409);
+    expect((await patch(alice, url, 2000, randomBytes(10))).status).toBe(409);
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe("1000");
+  });
+
+  it("needs application/offset+octet-stream (415) and an Upload-Offset (400)", async () => {
+    const { url } = await createUpload(alice, 3000);
+    expect((await patch(alice, url, 0, "x", { "Content-Type": "application/json" })).status).toBe(415);
+    const noOffset = await SELF.fetch(url, {
+      method: "PATCH",
+      headers: tus(alice, { "Content-Type": "application/offset+octet-stream" }),
+      body: "x",
+    });
+    expect(noOffset.status).toBe(400);
+  });
+
+  it("answers 404 to another user, who cannot add bytes", async () => {
+    const { url } = await createUpload(alice, 3000);
+    expect((await patch(bob, url, 0, randomBytes(10))).status).toBe(404);
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe("0");
+  });
+
+  it("answers 413 for a body past Upload-Length", async () => {
+    const { url } = await createUpload(alice, 100);
+    expect((await patch(alice, url, 0, randomBytes(101))).status).toBe(413);
+  });
+
+  it("verifies sha1 and sha256 checksums: 460 on mismatch keeps nothing, 400 on unknown algorithm", async () => {
+    const { url } = await createUpload(alice, 3000);
+    const chunk = randomBytes(1000, 7);
+    const sha1 = await digestBase64("SHA-1", chunk);
+    expect((await patch(alice, url, 0, chunk, { "Upload-Checksum": `sha1 ${sha1}` })).status).toBe(204);
+    const next = randomBytes(1000, 8);
+    const wrong = await patch(alice, url, 1000, next, { "Upload-Checksum": `sha256 ${await digestBase64("SHA-256", chunk)}` });
+    expect(wrong.status).toBe(460);
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe("1000");
+    const right = await patch(alice, url, 1000, next, { "Upload-Checksum": `sha256 ${await digestBase64("SHA-256", next)}` });
+    expect(right.headers.get("Upload-Offset")).toBe("2000");
+    expect((await patch(alice, url, 2000, next, { "Upload-Checksum": `md5 ${sha1}` })).status).toBe(400);
+  });
+
+  it("accepts X-HTTP-Method-Override: PATCH on a POST", async () => {
+    const { url } = await createUpload(alice, 100);
+    const res = await SELF.fetch(url, {
+      method: "POST",
+      headers: tus(alice, { "X-HTTP-Method-Override": "PATCH", "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" }),
+      body: randomBytes(40),
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Upload-Offset")).toBe("40");
+  });
+
+  it("answers 410 once the upload has expired", async () => {
+    const { url, id } = await createUpload(alice, 100);
+    await runInDurableObject(env.UPLOAD_SESSION.getByName(id), (_, state) => {
+      state.storage.sql.exec("UPDATE upload SET expires_at = ?", Date.now() - 1);
+    });
+    expect((await patch(alice, url, 0, randomBytes(10))).status).toBe(410);
+    expect((await head(alice, url)).status).toBe(410);
+  });
+});
+
+describe("deferred length", () => {
+  it("takes Upload-Length later, refuses 0 and over the cap, and completes", async () => {
+    const { res, url, id } = await createUpload(alice, "defer");
+    expect(res.status).toBe(201);
+    const h = await head(alice, url);
+    expect(h.headers.get("Upload-Defer-Length")).toBe("1");
+    expect(h.headers.get("Upload-Length")).toBeNull();
+    const bytes = randomBytes(3000, 3);
+    expect((await patch(alice, url, 0, bytes.subarray(0, 1000))).status).toBe(204);
+    expect((await patch(alice, url, 1000, null, { "Upload-Length": "0" })).status).toBe(400);
+    expect((await patch(alice, url, 1000, null, { "Upload-Length": "600000000" })).status).toBe(413);
+    const last = await patch(alice, url, 1000, bytes.subarray(1000), { "Upload-Length": "3000" });
+    expect(last.status).toBe(204);
+    expect(last.headers.get("Upload-Length")).toBe("3000");
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes));
+  });
+});
+
+describe("a whole multi-part upload", () => {
+  it("lands byte-exact in R2 across equal-size parts, queues the video, and still answers HEAD", async () => {
+    const size = 19 * MiB + 12345; // two full 8 MiB parts and a short last part
+    const bytes = randomBytes(size, 11);
+    const { url, id } = await createUpload(alice, size);
+    // Chunks that do not line up with part boundaries.
+    const cuts = [0, 3 * MiB + 7, 9 * MiB, 16 * MiB + 1, size];
+    for (let i = 0; i < cuts.length - 1; i++) {
+      const res = await patch(alice, url, cuts[i], bytes.subarray(cuts[i], cuts[i + 1]));
+      expect(res.status).toBe(204);
+      expect(res.headers.get("Upload-Offset")).toBe(String(cuts[i + 1]));
+    }
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes));
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "QUEUED", sourceBytes: size });
+    // A client whose final response was lost asks again and learns it is done.
+    const again = await head(alice, url);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("Upload-Offset")).toBe(String(size));
+    expect(again.headers.get("Upload-Expires")).toBeNull();
+  });
+});
+
+describe("termination (DELETE)", () => {
+  it("removes the upload and its video; other users get 404", async () => {
+    const { url, id } = await createUpload(alice, 20 * MiB);
+    await patch(alice, url, 0, randomBytes(9 * MiB));
+    const del = (token: string) => SELF.fetch(url, { method: "DELETE", headers: tus(token) });
+    expect((await del(bob)).status).toBe(404);
+    const res = await del(alice);
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Tus-Resumable")).toBe("1.0.0");
+    expect((await head(alice, url)).status).toBe(404);
+    expect(await findVideo(env.DB, id)).toBeUndefined();
+  });
+});
+
+describe("routes outside tus", () => {
+  it("answers JSON errors with a code and a sentence", async () => {
+    const res = await SELF.fetch(`${BASE}/api/nothing-here`, { headers: { Authorization: `Bearer ${alice}` } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: "not_found", message: expect.any(String) });
+  });
+});
