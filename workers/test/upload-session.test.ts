@@ -1,0 +1,142 @@
+import { createExecutionContext, createScheduledController, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import worker from "../src/index.ts";
+import { UploadSession, type PatchRequest } from "../src/tus/upload-session.ts";
+import { MiB } from "../src/tus/part-layout.ts";
+import { findVideo } from "../src/db/videos.ts";
+import { sourceKey } from "../src/storage/keys.ts";
+import { createUpload, digestOf, head, patch, r2Digest, randomBytes, tokenFor } from "./helpers.ts";
+
+let alice: string;
+beforeAll(async () => {
+  alice = await tokenFor("alice");
+});
+
+const request = (offset: number, extra: Partial<PatchRequest> = {}): PatchRequest => ({
+  ownerId: "alice",
+  offset,
+  length: null,
+  contentLength: null,
+  checksum: null,
+  ...extra,
+});
+
+/** A body that delivers `bytes` in 64 KiB chunks and then breaks like a dropped connection, or hangs. */
+function bodyThat(bytes: Uint8Array, end: "breaks" | "hangs"): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at < bytes.length) {
+        const next = bytes.subarray(at, at + 64 * 1024);
+        at += next.length;
+        controller.enqueue(next);
+        return;
+      }
+      if (end === "breaks") controller.error(new Error("Network connection lost."));
+      else return new Promise(() => {}); // never resolves: a client that went silent
+    },
+  });
+}
+
+describe("UploadSession", () => {
+  it("keeps every byte of a body that breaks off mid-PATCH", async () => {
+    const { url, id } = await createUpload(alice, 20 * MiB);
+    const sent = randomBytes(9 * MiB + 300 * 1024, 5);
+    const offset = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), async (session: UploadSession) => {
+      await session.patch(request(0), bodyThat(sent, "breaks"));
+      const info = await session.info("alice");
+      return info.ok ? info.value.offset : -1;
+    });
+    expect(offset).toBe(sent.length);
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe(String(sent.length));
+    // Resume from there and finish: the object is byte-exact.
+    const rest = randomBytes(20 * MiB - sent.length, 6);
+    expect((await patch(alice, url, sent.length, rest)).status).toBe(204);
+    const whole = new Uint8Array(20 * MiB);
+    whole.set(sent);
+    whole.set(rest, sent.length);
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(whole));
+  });
+
+  it("never interleaves two PATCHes: the newer one stops the older, which keeps what it read", async () => {
+    const { url, id } = await createUpload(alice, 4 * MiB);
+    const first = randomBytes(300 * 1024, 9);
+    const outcome = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), async (session: UploadSession) => {
+      const older = session.patch(request(0), bodyThat(first, "hangs"));
+      await new Promise((r) => setTimeout(r, 50));
+      const newer = await session.patch(request(0), bodyThat(randomBytes(10), "breaks"));
+      return { older: await older, newer };
+    });
+    expect(outcome.newer).toMatchObject({ ok: false, code: "OFFSET_MISMATCH" });
+    expect(outcome.older).toMatchObject({ ok: true, value: { offset: first.length } });
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe(String(first.length));
+  });
+
+  it("loses nothing while R2 refuses part writes: 503 with the bytes kept, then the next PATCH flushes them", async () => {
+    const { url, id } = await createUpload(alice, 10 * MiB);
+    const bytes = randomBytes(10 * MiB, 13);
+    const results = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), async (session: UploadSession) => {
+      const real = env.MEDIA;
+      let r2Down = true;
+      const flaky = Object.create(real) as R2Bucket;
+      const wrap = (upload: R2MultipartUpload): R2MultipartUpload =>
+        Object.assign(Object.create(upload), {
+          uploadPart: (n: number, data: Uint8Array) => (r2Down ? Promise.reject(new Error("R2 is down")) : upload.uploadPart(n, data)),
+          complete: upload.complete.bind(upload),
+          abort: upload.abort.bind(upload),
+        });
+      flaky.createMultipartUpload = async (key, options) => wrap(await real.createMultipartUpload(key, options));
+      flaky.resumeMultipartUpload = (key, uploadId) => wrap(real.resumeMultipartUpload(key, uploadId));
+      flaky.head = real.head.bind(real);
+      (session as unknown as { env: Env }).env = { ...env, MEDIA: flaky };
+      const first = await session.patch(request(0), bodyThat(bytes.subarray(0, 9 * MiB), "breaks"));
+      r2Down = false;
+      const second = await session.patch(request(9 * MiB), bodyThat(bytes.subarray(9 * MiB), "breaks"));
+      return { first, second };
+    });
+    // Every part write of the first PATCH failed: its bytes are kept (counted) and the client is told to retry.
+    expect(results.first).toMatchObject({ ok: false, code: "STORAGE_FAILED" });
+    expect(results.second).toMatchObject({ ok: true, value: { offset: 10 * MiB, state: "complete" } });
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe(String(10 * MiB));
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes));
+  });
+
+  it("discards a checksummed chunk that broke off (it cannot be verified)", async () => {
+    const { id } = await createUpload(alice, 4 * MiB);
+    const result = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), async (session: UploadSession) => {
+      const checksum = { algorithm: "sha1" as const, digest: new Uint8Array(20) };
+      const outcome = await session.patch(request(0, { checksum }), bodyThat(randomBytes(2 * MiB), "breaks"));
+      const info = await session.info("alice");
+      return { outcome, offset: info.ok ? info.value.offset : -1 };
+    });
+    expect(result.outcome).toMatchObject({ ok: false, code: "CHECKSUM_MISMATCH" });
+    expect(result.offset).toBe(0);
+  });
+});
+
+describe("expiry cron", () => {
+  it("aborts expired uploads, frees their bytes, marks the video FAILED, and HEAD answers 410", async () => {
+    const { url, id } = await createUpload(alice, 20 * MiB);
+    await patch(alice, url, 0, randomBytes(9 * MiB));
+    const fresh = await createUpload(alice, 100);
+
+    const ctx = createExecutionContext();
+    const controller = createScheduledController({ cron: "0 */6 * * *", scheduledTime: Date.now() + 49 * 3600_000 });
+    // Only the first upload is past its time at the controller's clock, if we move the second's forward.
+    await runInDurableObject(env.UPLOAD_SESSION.getByName(fresh.id), (_, state) => {
+      state.storage.sql.exec("UPDATE upload SET expires_at = ?", Date.now() + 100 * 3600_000);
+    });
+    await env.DB.prepare("UPDATE videos SET upload_expires_at = ? WHERE id = ?").bind(Date.now() + 100 * 3600_000, fresh.id).run();
+    await worker.scheduled(controller, env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "FAILED", error: "upload expired" });
+    expect((await head(alice, url)).status).toBe(410);
+    const left = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), (_, state) => ({
+      tail: state.storage.sql.exec("SELECT COUNT(*) AS n FROM tail").one().n,
+      parts: state.storage.sql.exec("SELECT COUNT(*) AS n FROM part").one().n,
+    }));
+    expect(left).toEqual({ tail: 0, parts: 0 });
+    expect(await findVideo(env.DB, fresh.id)).toMatchObject({ status: "UPLOADING" });
+  });
+});

@@ -1,0 +1,115 @@
+import { SELF, createExecutionContext, env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sign } from "hono/jwt";
+import worker from "../src/index.ts";
+import { BASE, createUpload, patch, randomBytes, tokenFor } from "./helpers.ts";
+import type { VideoListResponse, VideoResponse } from "../src/shared/api.ts";
+import { sourceKey } from "../src/storage/keys.ts";
+
+let alice: string;
+let bob: string;
+let admin: string;
+beforeAll(async () => {
+  alice = await tokenFor("alice");
+  bob = await tokenFor("bob");
+  admin = await tokenFor("root", "admin");
+});
+
+const api = (token: string | null, path: string, init: RequestInit = {}) =>
+  SELF.fetch(`${BASE}/api${path}`, {
+    ...init,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), "Content-Type": "application/json", ...init.headers },
+  });
+
+describe("dev login", () => {
+  it("issues a JWT that the API accepts", async () => {
+    const res = await api(null, "/auth/dev-login", { method: "POST", body: JSON.stringify({ userId: "carol", role: "creator" }) });
+    expect(res.status).toBe(200);
+    const { token } = (await res.json()) as { token: string };
+    expect((await api(token, "/videos")).status).toBe(200);
+  });
+
+  it("refuses bad input with 400 and a sentence", async () => {
+    for (const body of [{ userId: "" }, { userId: "a b" }, { userId: "x", role: "god" }]) {
+      const res = await api(null, "/auth/dev-login", { method: "POST", body: JSON.stringify(body) });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    }
+  });
+
+  it("does not exist unless DEV_AUTH is true", async () => {
+    const req = new Request(`${BASE}/api/auth/dev-login`, { method: "POST", body: JSON.stringify({ userId: "x", role: "admin" }) });
+    const res = await worker.fetch(req, { ...env, DEV_AUTH: "false" }, createExecutionContext());
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("JWT", () => {
+  it("refuses a missing, forged, expired or wrong-audience token with 401", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await sign({ sub: "alice", role: "creator", aud: "edge-video:user", exp: now - 10 }, env.JWT_SECRET, "HS256");
+    const forged = await sign({ sub: "alice", role: "admin", aud: "edge-video:user", exp: now + 100 }, "not-the-secret", "HS256");
+    const noAudience = await sign({ sub: "alice", role: "creator", exp: now + 100 }, env.JWT_SECRET, "HS256");
+    for (const token of [null, expired, forged, noAudience, "garbage"]) {
+      const res = await api(token, "/videos");
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { message: string }).message.length).toBeGreaterThan(10);
+    }
+  });
+});
+
+describe("videos", () => {
+  it("shows a creator only their own videos; an admin sees all", async () => {
+    const a = await createUpload(alice, 100);
+    const b = await createUpload(bob, 100);
+    const mine = (await (await api(alice, "/videos")).json()) as VideoListResponse;
+    expect(mine.videos.map((v) => v.id)).toContain(a.id);
+    expect(mine.videos.map((v) => v.id)).not.toContain(b.id);
+    const all = (await (await api(admin, "/videos")).json()) as VideoListResponse;
+    expect(all.videos.map((v) => v.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+  });
+
+  it("returns the contract's shape, and 404 for another user's video", async () => {
+    const { id } = await createUpload(alice, 100);
+    const res = await api(alice, `/videos/${id}`);
+    const video = (await res.json()) as VideoResponse;
+    expect(Object.keys(video).sort()).toEqual(
+      [
+        "id", "ownerId", "title", "visibility", "status", "message", "progress", "playable", "hlsUrl", "posterUrl",
+        "durationSec", "renditions", "sourceBytes", "sourceSha256", "error", "createdAt", "readyAt",
+      ].sort(),
+    );
+    expect(video).toMatchObject({ id, ownerId: "alice", status: "UPLOADING", progress: 0, playable: false, visibility: "public" });
+    expect(video.message).toMatch(/upload/i);
+    expect((await api(bob, `/videos/${id}`)).status).toBe(404);
+    expect((await api(alice, `/videos/not-an-id`)).status).toBe(404);
+  });
+
+  it("lets the owner rename and make private, with 400 for bad values", async () => {
+    const { id } = await createUpload(alice, 100);
+    const ok = await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: " Cairo\r\n at night ", visibility: "private" }) });
+    expect(await ok.json()).toMatchObject({ title: "Cairo at night", visibility: "private" });
+    expect((await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ visibility: "secret" }) })).status).toBe(400);
+    expect((await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: "" }) })).status).toBe(400);
+    expect((await api(alice, `/videos/${id}`, { method: "PATCH", body: "{not json" })).status).toBe(400);
+    expect((await api(bob, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: "mine" }) })).status).toBe(404);
+  });
+
+  it("DELETE removes the video and its R2 objects; others get 404", async () => {
+    const { url, id } = await createUpload(alice, 50);
+    await patch(alice, url, 0, randomBytes(50));
+    await env.MEDIA.put(`videos/${id}/720p/index.m3u8`, "#EXTM3U");
+    expect(await env.MEDIA.head(sourceKey(id))).not.toBeNull();
+    expect((await api(bob, `/videos/${id}`, { method: "DELETE" })).status).toBe(404);
+    expect((await api(alice, `/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api(alice, `/videos/${id}`)).status).toBe(404);
+    expect(await env.MEDIA.head(sourceKey(id))).toBeNull();
+    expect((await env.MEDIA.list({ prefix: `videos/${id}/` })).objects).toHaveLength(0);
+  });
+
+  it("a zero-length upload is refused with a clear message", async () => {
+    const res = await createUpload(alice, 0);
+    expect(res.res.status).toBe(400);
+    expect(await res.res.text()).toMatch(/empty/);
+  });
+});
