@@ -1,0 +1,64 @@
+/** A real local stack for end-to-end tests: its own port and its own state folder. */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, applyMigrations, assertNodeVersion, ensureWebBuilt, startWrangler, type RunningStack } from "../../dev/stack.ts";
+
+export interface TestStack extends RunningStack {
+  persistTo: string;
+  tokenFor(userId: string, role?: "creator" | "admin"): Promise<string>;
+  /** SHA-256 and size of an object in the local R2 bucket, read with wrangler's own CLI. */
+  r2Object(key: string): { size: number; sha256: string } | null;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startTestStack(vars: Record<string, string> = {}): Promise<TestStack> {
+  assertNodeVersion();
+  const persistTo = mkdtempSync(join(tmpdir(), "edge-video-state-"));
+  applyMigrations(persistTo);
+  ensureWebBuilt();
+  const stack = await startWrangler({ port: await freePort(), persistTo, vars });
+  return {
+    ...stack,
+    persistTo,
+    async tokenFor(userId, role = "creator") {
+      const res = await fetch(`${stack.baseUrl}/api/auth/dev-login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ userId, role }),
+      });
+      if (!res.ok) throw new Error(`dev login failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { token: string }).token;
+    },
+    r2Object(key) {
+      const file = join(persistTo, `object-${Date.now()}`);
+      const result = spawnSync(
+        join(ROOT, "node_modules", ".bin", "wrangler"),
+        ["r2", "object", "get", `edge-video-media/${key}`, "--local", "--persist-to", persistTo, "--file", file],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      if (result.status !== 0) return null;
+      const bytes = readFileSync(file);
+      rmSync(file);
+      return { size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+    },
+    async close() {
+      await stack.stop();
+      rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
+}
