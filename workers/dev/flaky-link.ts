@@ -29,17 +29,19 @@ export async function openFlakyLink(target: { host: string; port: number }, opts
     client.on("error", forget).on("close", forget);
     upstream.on("error", forget).on("close", forget);
     upstream.pipe(client);
+    // Each chunk gets a slot on the link's clock; it is written when its slot ends, and the sender is
+    // held until then (and until the server side drains), so the rate holds whatever the buffers.
+    let slotEnd = Date.now();
     client.on("data", (chunk: Buffer) => {
       up += chunk.length;
-      if (!upstream.write(chunk)) {
-        client.pause();
-        upstream.once("drain", () => client.resume());
-      }
-      if (opts.upBytesPerSec) {
-        // Pace the sender: hold the socket for as long as this chunk takes at the link's rate.
-        client.pause();
-        setTimeout(() => client.resume(), (chunk.length / opts.upBytesPerSec) * 1000);
-      }
+      client.pause();
+      const now = Date.now();
+      slotEnd = Math.max(slotEnd, now) + (opts.upBytesPerSec ? (chunk.length / opts.upBytesPerSec) * 1000 : 0);
+      setTimeout(() => {
+        if (upstream.destroyed) return;
+        if (upstream.write(chunk)) client.resume();
+        else upstream.once("drain", () => client.resume());
+      }, slotEnd - now);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -13,6 +13,8 @@ export const DEV_JWT_SECRET = "dev-only-secret-change-me";
 
 export interface StackOptions {
   port: number;
+  /** Another wrangler config (benchmark baselines); defaults to the product's wrangler.toml. */
+  config?: string;
   /** Folder for local state (defaults to .wrangler/state). Tests pass a temporary one. */
   persistTo?: string;
   /** Extra `--var NAME:value` pairs. */
@@ -60,6 +62,7 @@ export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
   const vars = { DEV_AUTH: "true", ...opts.vars };
   const args = [
     "dev",
+    ...(opts.config ? ["--config", opts.config] : []),
     "--port", String(opts.port),
     "--ip", "127.0.0.1",
     "--inspector-port", "0",
@@ -87,7 +90,7 @@ export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
   await waitUntil(async () => {
     if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited (${wrangler.exitCode}):\n${output}`);
     const res = await fetch(`${baseUrl}/api/video/uploads`, { method: "OPTIONS" }).catch(() => null);
-    return res?.status === 204;
+    return res !== null && (res.status === 204 || opts.config !== undefined);
   }, 90_000, () => `wrangler dev did not become ready:\n${output}`);
   return { baseUrl, wrangler, output: () => output, stop };
 }

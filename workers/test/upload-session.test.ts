@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createScheduledController, env, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
 import { UploadSession, type PatchRequest } from "../src/tus/upload-session.ts";
@@ -21,6 +21,11 @@ const request = (offset: number, extra: Partial<PatchRequest> = {}): PatchReques
   ...extra,
 });
 
+/** Runs `fn` inside the upload's Durable Object, with the instance itself. */
+function inSession<R>(id: string, fn: (session: UploadSession, state: DurableObjectState) => R | Promise<R>): Promise<R> {
+  return runInDurableObject(env.UPLOAD_SESSION.getByName(id), fn as never) as Promise<R>;
+}
+
 /** A body that delivers `bytes` in 64 KiB chunks and then breaks like a dropped connection, or hangs. */
 function bodyThat(bytes: Uint8Array, end: "breaks" | "hangs"): ReadableStream<Uint8Array> {
   let at = 0;
@@ -42,7 +47,7 @@ describe("UploadSession", () => {
   it("keeps every byte of a body that breaks off mid-PATCH", async () => {
     const { url, id } = await createUpload(alice, 20 * MiB);
     const sent = randomBytes(9 * MiB + 300 * 1024, 5);
-    const offset = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), async (session: UploadSession) => {
+    const offset = await inSession(id, async (session) => {
       await session.patch(request(0), bodyThat(sent, "breaks"));
       const info = await session.info("alice");
       return info.ok ? info.value.offset : -1;
@@ -61,7 +66,7 @@ describe("UploadSession", () => {
   it("never interleaves two PATCHes: the newer one stops the older, which keeps what it read", async () => {
     const { url, id } = await createUpload(alice, 4 * MiB);
     const first = randomBytes(300 * 1024, 9);
-    const outcome = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), async (session: UploadSession) => {
+    const outcome = await inSession(id, async (session) => {
       const older = session.patch(request(0), bodyThat(first, "hangs"));
       await new Promise((r) => setTimeout(r, 50));
       const newer = await session.patch(request(0), bodyThat(randomBytes(10), "breaks"));
@@ -75,7 +80,7 @@ describe("UploadSession", () => {
   it("loses nothing while R2 refuses part writes: 503 with the bytes kept, then the next PATCH flushes them", async () => {
     const { url, id } = await createUpload(alice, 10 * MiB);
     const bytes = randomBytes(10 * MiB, 13);
-    const results = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), async (session: UploadSession) => {
+    const results = await inSession(id, async (session) => {
       const real = env.MEDIA;
       let r2Down = true;
       const flaky = Object.create(real) as R2Bucket;
@@ -103,7 +108,7 @@ describe("UploadSession", () => {
 
   it("discards a checksummed chunk that broke off (it cannot be verified)", async () => {
     const { id } = await createUpload(alice, 4 * MiB);
-    const result = await runInDurableObject(env.UPLOAD_SESSION.getByName(id), async (session: UploadSession) => {
+    const result = await inSession(id, async (session) => {
       const checksum = { algorithm: "sha1" as const, digest: new Uint8Array(20) };
       const outcome = await session.patch(request(0, { checksum }), bodyThat(randomBytes(2 * MiB), "breaks"));
       const info = await session.info("alice");
@@ -120,15 +125,13 @@ describe("expiry cron", () => {
     await patch(alice, url, 0, randomBytes(9 * MiB));
     const fresh = await createUpload(alice, 100);
 
-    const ctx = createExecutionContext();
     const controller = createScheduledController({ cron: "0 */6 * * *", scheduledTime: Date.now() + 49 * 3600_000 });
     // Only the first upload is past its time at the controller's clock, if we move the second's forward.
     await runInDurableObject(env.UPLOAD_SESSION.getByName(fresh.id), (_, state) => {
       state.storage.sql.exec("UPDATE upload SET expires_at = ?", Date.now() + 100 * 3600_000);
     });
     await env.DB.prepare("UPDATE videos SET upload_expires_at = ? WHERE id = ?").bind(Date.now() + 100 * 3600_000, fresh.id).run();
-    await worker.scheduled(controller, env, ctx);
-    await waitOnExecutionContext(ctx);
+    await worker.scheduled(controller, env);
 
     expect(await findVideo(env.DB, id)).toMatchObject({ status: "FAILED", error: "upload expired" });
     expect((await head(alice, url)).status).toBe(410);

@@ -39,7 +39,7 @@ describe("dev login", () => {
 
   it("does not exist unless DEV_AUTH is true", async () => {
     const req = new Request(`${BASE}/api/auth/dev-login`, { method: "POST", body: JSON.stringify({ userId: "x", role: "admin" }) });
-    const res = await worker.fetch(req, { ...env, DEV_AUTH: "false" }, createExecutionContext());
+    const res = await worker.fetch(req as Request<unknown, IncomingRequestCfProperties>, { ...env, DEV_AUTH: "false" }, createExecutionContext());
     expect(res.status).toBe(404);
   });
 });

@@ -47,3 +47,35 @@ export function concatBytes(chunks: readonly Uint8Array[], total = chunks.reduce
   }
   return out;
 }
+
+/** A FIFO of byte chunks that hands out exact-size blocks (one copy per block). */
+export class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  size = 0;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  /** Removes and returns the first `n` bytes (n <= size). */
+  take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const head = this.chunks[0];
+      const used = Math.min(head.length, n - at);
+      out.set(head.subarray(0, used), at);
+      at += used;
+      if (used === head.length) this.chunks.shift();
+      else this.chunks[0] = head.subarray(used);
+    }
+    this.size -= n;
+    return out;
+  }
+
+  takeAll(): Uint8Array {
+    return this.take(this.size);
+  }
+}

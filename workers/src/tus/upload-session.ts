@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { CHECKSUM_ALGORITHMS, type ParsedChecksum, type TusErrorCode } from "./protocol.ts";
-import { TAIL_ROW_BYTES, concatBytes, cutAtBoundaries } from "./part-layout.ts";
+import { ByteQueue, TAIL_ROW_BYTES, concatBytes, cutAtBoundaries } from "./part-layout.ts";
+import { BodyReader } from "./body-reader.ts";
 import { markUploadComplete } from "../db/videos.ts";
 import { sourceKey } from "../storage/keys.ts";
 import type { TranscodeJobMessage } from "../shared/transcode.ts";
@@ -63,6 +64,13 @@ interface ActivePatch {
   stop: AbortController;
   done: Promise<unknown>;
 }
+
+/** Tail rows that begin a part: already stored and counted. */
+interface DurablePrefix {
+  seqs: number[];
+  bytes: number;
+}
+const NO_DURABLE: DurablePrefix = { seqs: [], bytes: 0 };
 
 const FINALIZE_RETRY_MS = 5_000;
 
@@ -157,104 +165,96 @@ export class UploadSession extends DurableObject<Env> {
     stopped: AbortSignal,
   ): Promise<SessionResult<UploadInfo>> {
     const owned = this.ownedRow(request.ownerId);
-    if (!owned.ok) {
-      await body?.cancel().catch(() => undefined);
-      return owned;
-    }
-    let row = owned.value;
-    const checked = this.checkPatch(row, request);
+    const checked = owned.ok ? this.checkPatch(owned.value, request) : owned;
     if (!checked.ok) {
       await body?.cancel().catch(() => undefined);
       return checked;
     }
-    row = checked.value;
+    let row = checked.value;
     if (row.state !== "receiving") return ok(toInfo(row));
 
-    const limit = row.length ?? row.max_bytes;
-    const staged = request.checksum !== null;
-    const digest = staged ? new crypto.DigestStream(CHECKSUM_ALGORITHMS[request.checksum!.algorithm]) : null;
-    const digestWriter = digest?.getWriter();
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    let stagedBytes = 0;
-    let overflow = false;
-    let broken = false;
+    const reader = new BodyReader(body, (row.length ?? row.max_bytes) - row.offset, stopped, (error) =>
+      console.warn(`upload ${row.video_id}: body broke off`, String(error)),
+    );
+    const received = request.checksum ? await this.receiveVerified(row, reader, request.checksum) : ok(await this.receiveStreaming(row, reader));
+    if (!received.ok) return received;
 
-    const flushPending = () => {
-      if (pendingBytes === 0) return;
-      const position = this.row()!.offset + stagedBytes;
-      this.appendTail(concatBytes(pending, pendingBytes), position, row.part_size, staged);
-      if (staged) stagedBytes += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
-    };
-
-    if (body) {
-      const reader = body.getReader();
-      const stop = new Promise<"stopped">((resolve) => stopped.addEventListener("abort", () => resolve("stopped")));
-      try {
-        for (;;) {
-          const next = await Promise.race([reader.read(), stop]);
-          if (next === "stopped") {
-            broken = true;
-            await reader.cancel().catch(() => undefined);
-            break;
-          }
-          if (next.done) break;
-          let chunk = next.value;
-          const room = limit - (this.row()!.offset + stagedBytes + pendingBytes);
-          if (chunk.length > room) {
-            overflow = true;
-            chunk = chunk.subarray(0, room);
-          }
-          if (chunk.length > 0) {
-            pending.push(chunk);
-            pendingBytes += chunk.length;
-            await digestWriter?.write(chunk);
-          }
-          if (overflow) {
-            await reader.cancel().catch(() => undefined);
-            break;
-          }
-          // Persist as we go: a PATCH that breaks off keeps everything already in a row.
-          if (pendingBytes >= TAIL_ROW_BYTES) {
-            flushPending();
-            if (!staged) await this.flushFullParts();
-          }
-        }
-      } catch (error) {
-        // The client went away mid-body ("Network connection lost"): what arrived is still ours.
-        broken = true;
-        console.warn(`upload ${row.video_id}: body broke off`, String(error));
-      }
-    }
-    flushPending();
-
-    if (staged) {
-      await digestWriter!.close();
-      const actual = new Uint8Array(await digest!.digest);
-      // "If the hashes do not match, the Server MUST respond with the 460 Checksum Mismatch status
-      // code and MUST NOT append the content to the upload." A broken body cannot be verified either.
-      if (broken || !sameBytes(actual, request.checksum!.digest)) {
-        this.sql.exec("DELETE FROM tail WHERE staged = 1");
-        return broken ? fail("CHECKSUM_MISMATCH", "The chunk broke off before its checksum could be verified.") : fail("CHECKSUM_MISMATCH");
-      }
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec("UPDATE tail SET staged = 0 WHERE staged = 1");
-        this.sql.exec("UPDATE upload SET offset = offset + ?", stagedBytes);
-      });
-    }
-
-    const stored = await this.flushFullParts();
     row = this.row()!;
     if (row.length !== null && row.offset === row.length) {
       this.sql.exec("UPDATE upload SET state = 'finalizing'");
       await this.finalize();
       row = this.row()!;
     }
-    if (overflow) return fail(row.length === null ? "TOO_LARGE" : "BODY_PAST_LENGTH");
-    if (!stored) return fail("STORAGE_FAILED");
+    if (reader.overflow) return fail(row.length === null ? "TOO_LARGE" : "BODY_PAST_LENGTH");
+    if (!received.value) return fail("STORAGE_FAILED");
     return ok(toInfo(row));
+  }
+
+  /**
+   * The fast path: a part is assembled in memory and sent to R2 as soon as it is full, while the
+   * next one is being read (one part in flight at a time). What does not fill a part when the body
+   * ends — normally, broken off or stopped — is kept in the SQLite tail. Returns false when R2
+   * refused a write; those bytes are kept in the tail too, in order.
+   */
+  private async receiveStreaming(row: UploadRow, reader: BodyReader): Promise<boolean> {
+    let stored = await this.flushFullParts();
+    const part = new ByteQueue();
+    // The tail left by earlier PATCHes starts the current part; it is already durable and counted.
+    const seeded = stored ? this.takeTail(row.part_size, true) : null;
+    let durable = seeded ? { seqs: seeded.seqs, bytes: seeded.bytes.length } : NO_DURABLE;
+    if (seeded) part.push(seeded.bytes);
+    let inflight: Promise<boolean> | null = null;
+
+    for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
+      part.push(chunk);
+      while (stored && part.size >= row.part_size) {
+        if (inflight && !(await inflight)) stored = false;
+        inflight = null;
+        if (!stored) break;
+        inflight = this.storePart(row, part.take(row.part_size), durable);
+        durable = NO_DURABLE;
+      }
+      // After a refused write nothing else goes to R2 in this PATCH (parts must stay in order).
+      if (!stored && part.size >= TAIL_ROW_BYTES) this.appendTail(part.takeAll().subarray(durable.bytes), row.part_size, false);
+    }
+    if (inflight && !(await inflight)) stored = false;
+    const rest = part.takeAll();
+    this.appendTail(rest.subarray(durable.bytes), row.part_size, false);
+    return stored;
+  }
+
+  /**
+   * Checksum path: the chunk is staged in SQLite (not counted) while its digest is computed, and
+   * appended only if the digest matches.
+   */
+  private async receiveVerified(row: UploadRow, reader: BodyReader, checksum: ParsedChecksum): Promise<SessionResult<boolean>> {
+    const digest = new crypto.DigestStream(CHECKSUM_ALGORITHMS[checksum.algorithm]);
+    const digestWriter = digest.getWriter();
+    const pending = new ByteQueue();
+    let stagedBytes = 0;
+    const stage = () => {
+      stagedBytes += pending.size;
+      this.appendTail(pending.takeAll(), row.part_size, true, row.offset + stagedBytes - pending.size);
+    };
+    for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
+      pending.push(chunk);
+      await digestWriter.write(chunk);
+      if (pending.size >= TAIL_ROW_BYTES) stage();
+    }
+    if (pending.size > 0) stage();
+    await digestWriter.close();
+    const actual = new Uint8Array(await digest.digest);
+    // "If the hashes do not match, the Server MUST respond with the 460 Checksum Mismatch status
+    // code and MUST NOT append the content to the upload." A broken body cannot be verified either.
+    if (reader.broken || !sameBytes(actual, checksum.digest)) {
+      this.sql.exec("DELETE FROM tail WHERE staged = 1");
+      return fail("CHECKSUM_MISMATCH", reader.broken ? "The chunk broke off before its checksum could be verified; send it again." : undefined);
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("UPDATE tail SET staged = 0 WHERE staged = 1");
+      this.sql.exec("UPDATE upload SET offset = offset + ?", stagedBytes);
+    });
+    return ok(await this.flushFullParts());
   }
 
   /** Offset, length and expiry rules of a PATCH. May set a deferred length. */
@@ -278,8 +278,12 @@ export class UploadSession extends DurableObject<Env> {
     return ok(row);
   }
 
-  /** Stores bytes starting at absolute `position` as tail rows that never cross a part boundary. */
-  private appendTail(bytes: Uint8Array, position: number, partSize: number, staged: boolean): void {
+  /**
+   * Stores bytes as tail rows that never cross a part boundary. Committed bytes go at the offset
+   * (and move it); staged bytes go at `position`, after what is already staged.
+   */
+  private appendTail(bytes: Uint8Array, partSize: number, staged: boolean, position = this.row()!.offset): void {
+    if (bytes.length === 0) return;
     const pieces = cutAtBoundaries(bytes, position, partSize, TAIL_ROW_BYTES);
     this.ctx.storage.transactionSync(() => {
       for (const piece of pieces) this.sql.exec("INSERT INTO tail (data, staged) VALUES (?, ?)", piece, staged ? 1 : 0);
@@ -294,9 +298,9 @@ export class UploadSession extends DurableObject<Env> {
   private async flushFullParts(): Promise<boolean> {
     const row = this.row()!;
     for (;;) {
-      const rows = this.takeTail(row.part_size);
-      if (!rows) return true;
-      if (!(await this.uploadPart(row, rows))) return false;
+      const tail = this.takeTail(row.part_size);
+      if (!tail) return true;
+      if (!(await this.storePart(row, tail.bytes, { seqs: tail.seqs, bytes: tail.bytes.length }))) return false;
     }
   }
 
@@ -315,18 +319,25 @@ export class UploadSession extends DurableObject<Env> {
     return { seqs, bytes: concatBytes(chunks, total) };
   }
 
-  private async uploadPart(row: UploadRow, tail: { seqs: number[]; bytes: Uint8Array }): Promise<boolean> {
+  /**
+   * Writes one part to R2. `durable` says which tail rows hold the part's first bytes (already
+   * counted in the offset); the rest of `bytes` is new and gets counted now. If R2 refuses, the new
+   * bytes go to the tail instead, so they are kept and counted either way.
+   */
+  private async storePart(row: UploadRow, bytes: Uint8Array, durable: DurablePrefix): Promise<boolean> {
     try {
       const upload = await this.multipart(row);
       const number = (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM part").one().n ?? 0) + 1;
-      const part = await upload.uploadPart(number, tail.bytes);
+      const part = await upload.uploadPart(number, bytes);
       this.ctx.storage.transactionSync(() => {
-        this.sql.exec("INSERT INTO part (number, etag, size) VALUES (?, ?, ?)", part.partNumber, part.etag, tail.bytes.length);
-        this.sql.exec(`DELETE FROM tail WHERE seq IN (${tail.seqs.map(() => "?").join(",")})`, ...tail.seqs);
+        this.sql.exec("INSERT INTO part (number, etag, size) VALUES (?, ?, ?)", part.partNumber, part.etag, bytes.length);
+        if (durable.seqs.length) this.sql.exec(`DELETE FROM tail WHERE seq IN (${durable.seqs.map(() => "?").join(",")})`, ...durable.seqs);
+        this.sql.exec("UPDATE upload SET offset = offset + ?", bytes.length - durable.bytes);
       });
       return true;
     } catch (error) {
       console.error(`upload ${row.video_id}: R2 part write failed`, String(error));
+      this.appendTail(bytes.subarray(durable.bytes), row.part_size, false);
       return false;
     }
   }
@@ -353,7 +364,9 @@ export class UploadSession extends DurableObject<Env> {
     try {
       if (!(await this.flushFullParts())) throw new Error("a full part was not stored");
       const last = this.takeTail(row.part_size, true);
-      if (last && !(await this.uploadPart(row, last))) throw new Error("last part not stored");
+      if (last && !(await this.storePart(row, last.bytes, { seqs: last.seqs, bytes: last.bytes.length }))) {
+        throw new Error("last part not stored");
+      }
       const parts = [...this.sql.exec<{ number: number; etag: string }>("SELECT number, etag FROM part ORDER BY number")];
       const upload = await this.multipart(row);
       try {

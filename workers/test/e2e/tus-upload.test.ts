@@ -8,9 +8,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DefaultHttpStack, Upload, type HttpRequest, type HttpStack } from "tus-js-client";
 import { startTestStack, type TestStack } from "./fixture.ts";
 import { openFlakyLink, type FlakyLink } from "../../dev/flaky-link.ts";
+import { tusUpload } from "../../dev/tus-client.ts";
 
 const MiB = 1024 * 1024;
 let stack: TestStack;
@@ -23,25 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-/** Adds `Upload-Checksum: sha1 …` to every PATCH, computed over the chunk tus-js-client sends. */
-class ChecksumHttpStack implements HttpStack {
-  private readonly inner = new DefaultHttpStack({});
-  createRequest(method: string, url: string): HttpRequest {
-    const request = this.inner.createRequest(method, url);
-    const send = request.send.bind(request);
-    request.send = (body) => {
-      if (method === "PATCH" && body instanceof Uint8Array) {
-        request.setHeader("Upload-Checksum", `sha1 ${createHash("sha1").update(body).digest("base64")}`);
-      }
-      return send(body);
-    };
-    return request;
-  }
-  getName() {
-    return "ChecksumHttpStack";
-  }
-}
 
 interface DropReport {
   id: string;
@@ -68,21 +49,15 @@ async function uploadThroughDrop(file: Buffer, opts: { chunkSize: number; dropAf
       const res = await fetch(url, { method: "HEAD", headers: { Authorization: `Bearer ${token}`, "Tus-Resumable": "1.0.0" } });
       drop.offsetAfterDrop = Number(res.headers.get("Upload-Offset"));
     }, 5);
-    await new Promise<void>((resolve, reject) => {
-      const upload = new Upload(file, {
-        endpoint: `http://127.0.0.1:${link.port}/api/video/uploads`,
-        chunkSize: opts.chunkSize,
-        retryDelays: [500, 1000, 2000, 4000],
-        headers: { Authorization: `Bearer ${token}` },
-        metadata: { filename: "trip.mp4", filetype: "video/mp4" },
-        ...(opts.checksum ? { httpStack: new ChecksumHttpStack() } : {}),
-        onUploadUrlAvailable: () => {
-          url = upload.url!.replace(`:${link.port}/`, `:${new URL(stack.baseUrl).port}/`);
-        },
-        onSuccess: () => resolve(),
-        onError: reject,
-      });
-      upload.start();
+    const directPort = new URL(stack.baseUrl).port;
+    await tusUpload({
+      endpoint: `http://127.0.0.1:${link.port}/api/video/uploads`,
+      token,
+      file,
+      chunkSize: opts.chunkSize,
+      checksum: opts.checksum,
+      filename: "trip.mp4",
+      onUrl: (u) => (url = u.replace(`:${link.port}/`, `:${directPort}/`)),
     });
     clearInterval(watcher);
     expect(drop, "the link was cut during the upload").not.toBeNull();
