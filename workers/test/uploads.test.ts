@@ -234,6 +234,21 @@ describe("a whole multi-part upload", () => {
   });
 });
 
+describe("a whole checksummed upload", () => {
+  it("lands byte-exact when every chunk carries a checksum", async () => {
+    const size = 21 * MiB + 4321;
+    const bytes = randomBytes(size, 12);
+    const { url, id } = await createUpload(alice, size);
+    for (let at = 0; at < size; at += 6 * MiB) {
+      const chunk = bytes.subarray(at, Math.min(size, at + 6 * MiB));
+      const res = await patch(alice, url, at, chunk, { "Upload-Checksum": `sha1 ${await digestBase64("SHA-1", chunk)}` });
+      expect(res.status).toBe(204);
+    }
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes));
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "QUEUED" });
+  });
+});
+
 describe("termination (DELETE)", () => {
   it("removes the upload and its video; other users get 404", async () => {
     const { url, id } = await createUpload(alice, 20 * MiB);

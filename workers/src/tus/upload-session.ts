@@ -233,8 +233,9 @@ export class UploadSession extends DurableObject<Env> {
     const pending = new ByteQueue();
     let stagedBytes = 0;
     const stage = () => {
+      const position = row.offset + stagedBytes;
       stagedBytes += pending.size;
-      this.appendTail(pending.takeAll(), row.part_size, true, row.offset + stagedBytes - pending.size);
+      this.appendTail(pending.takeAll(), row.part_size, true, position);
     };
     for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
       pending.push(chunk);
@@ -315,6 +316,8 @@ export class UploadSession extends DurableObject<Env> {
       seqs.push(r.seq);
       total += r.data.byteLength;
     }
+    // Rows are cut at part boundaries when written, so a part is always a whole number of rows.
+    if (total > partSize) throw new Error(`tail rows cross a part boundary (${total} > ${partSize})`);
     if (total === 0 || (total < partSize && !last)) return null;
     return { seqs, bytes: concatBytes(chunks, total) };
   }

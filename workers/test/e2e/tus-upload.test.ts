@@ -21,6 +21,7 @@ beforeAll(async () => {
   token = await stack.tokenFor("alice");
 });
 afterAll(async () => {
+  if (process.env.E2E_DEBUG) console.log(stack?.output());
   await stack?.close();
 });
 
