@@ -71,3 +71,28 @@ export type TranscodeResult =
       /** A permanent failure (not a video, unsupported) is not retried. */
       permanent: boolean;
     };
+
+/**
+ * The Worker's internal routes for one job, relative to `TranscodeRequest.callbackBase`. Every
+ * call carries `Authorization: Bearer <TranscodeRequest.token>`; the token is scoped to one video
+ * and one attempt and expires, so a superseded or cancelled attempt is refused (409).
+ */
+export const JOB_ROUTES = {
+  /** GET: the source file, streamed (Content-Length set). */
+  source: "source",
+  /** PUT `files/<path>`: one output file; `path` must match OUTPUT_FILE. */
+  file: (path: string) => `files/${path}`,
+  /** POST TranscodeProgress → 200 `{continue: true}`, or 409 when the job must stop. */
+  progress: "progress",
+  /** POST TranscodeResult → 204. */
+  result: "result",
+} as const;
+
+/** Output files a job may write: the master playlist, the poster, a tier's playlist or segment. */
+export const OUTPUT_FILE = /^(index\.m3u8|poster\.jpg|[0-9]{3,4}p\/(index\.m3u8|seg_[0-9]{5}\.ts))$/;
+
+/** Answer of the transcoder's `POST /jobs`: 202 accepted, 503 busy (at capacity, try later). */
+export interface TranscoderAccepted {
+  accepted: true;
+  videoId: string;
+}

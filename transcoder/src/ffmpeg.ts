@@ -1,0 +1,218 @@
+/**
+ * The ffmpeg commands of the transcoder, as argument arrays (pure), plus re-exports of the
+ * runner and the master playlist writer so that callers import one module.
+ *
+ * Output layout for a job directory <dir>:
+ *   <dir>/<tier>/index.m3u8        media playlist, rewritten (atomically) after every segment
+ *   <dir>/<tier>/seg_00000.ts ...  MPEG-TS segments; a segment file appears complete (the HLS
+ *                                  muxer buffers it in memory and, with temp_file, renames it
+ *                                  into place), and is listed in the playlist right after
+ *   <dir>/index.m3u8               written by us (writeMasterPlaylist), not by ffmpeg
+ *   <dir>/poster.jpg               buildPosterArgs
+ */
+import { join } from 'node:path';
+import type { Rendition } from '../../workers/src/shared/transcode.ts';
+import { H264_PROFILE, h264LevelFor } from './codecs.ts';
+import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf } from './ladder.ts';
+
+export { runFfmpeg, AbortError, FfmpegError, KILL_GRACE_MS, type Logger, type RunFfmpegOptions } from './run-ffmpeg.ts';
+export { ProgressParser } from './progress.ts';
+export { writeMasterPlaylist, variantPlaylistUri } from './master-playlist.ts';
+
+/**
+ * x264 speed/quality trade-off, measured on the full 240/480/720 ladder from a 60 s 720p30
+ * testsrc2 source on 2 (shared) cores. Plain `veryfast`: 36-47 CPU-seconds. `superfast`: 27-31
+ * CPU-s but -0.8 dB SSIM at 720p (it drops the lookahead and macroblock-tree rate control).
+ * `veryfast` with the cheapest motion search (diamond, subpel refinement 1): 29-32 CPU-s, i.e.
+ * about 4x realtime when both cores are free, at -0.3 dB SSIM from plain veryfast: it keeps the
+ * lookahead and mb-tree, which matter most at these low bitrates.
+ */
+export const DEFAULT_X264_PRESET = 'veryfast';
+export const DEFAULT_X264_PARAMS = 'me=dia:subme=1';
+
+export interface HlsArgsOptions {
+  input: string;
+  outputDir: string;
+  /** Lowest first or not: order only decides the tier indexes inside the command. */
+  renditions: readonly Rendition[];
+  hasAudio: boolean;
+  /** The SOURCE frame rate; capped here with capFrameRate. */
+  fps: number;
+  segmentSeconds: number;
+  /** Defaults to DEFAULT_X264_PRESET / DEFAULT_X264_PARAMS; pass '' as params for none. */
+  x264Preset?: string;
+  x264Params?: string;
+}
+
+/** Segment and playlist file names; `%v` is replaced by ffmpeg with the tier's name. */
+export const SEGMENT_PATTERN = 'seg_%05d.ts';
+export const VARIANT_PLAYLIST = 'index.m3u8';
+
+/**
+ * A frame rate as ffmpeg likes it: NTSC-style rates as exact fractions (29.97 → 30000/1001) so
+ * that timestamps do not drift, others as plain decimals.
+ */
+export function ffmpegRate(fps: number): string {
+  const ntsc = Math.round(fps * 1.001);
+  if (Math.abs(fps - (ntsc * 1000) / 1001) < 0.0005 && Math.abs(fps - ntsc) > 0.0005) return `${ntsc * 1000}/1001`;
+  return String(Math.round(fps * 1000) / 1000);
+}
+
+/**
+ * One decode, one filter graph, every tier: the source is decoded once (autorotated by ffmpeg's
+ * default -autorotate), optionally thinned to the capped frame rate, split N ways, and each branch
+ * scaled to its tier. Decoding once is most of the saving over N separate commands at 720p and
+ * guarantees every tier sees exactly the same frames with the same timestamps, which is what lets
+ * keyframes line up.
+ */
+function filterGraph(renditions: readonly Rendition[], sourceFps: number): string {
+  const outFps = capFrameRate(sourceFps);
+  const pre = outFps < sourceFps ? `fps=${ffmpegRate(outFps)},` : '';
+  const branches = renditions.map((_, i) => `[s${i}]`).join('');
+  const head = `[0:V:0]${pre}split=${renditions.length}${branches}`;
+  // setsar=1: the ladder computed display sizes (non-square source pixels already accounted for).
+  // format=yuv420p: Main profile is 8-bit 4:2:0; 10-bit or 4:2:2 phone footage must be converted.
+  const scalers = renditions.map(
+    (r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[v${i}]`,
+  );
+  return [head, ...scalers].join(';');
+}
+
+export function buildHlsArgs(opts: HlsArgsOptions): string[] {
+  const { input, outputDir, renditions, hasAudio, fps, segmentSeconds } = opts;
+  if (renditions.length === 0) throw new Error('buildHlsArgs needs at least one rendition.');
+  const outFps = capFrameRate(fps);
+  const gop = gopFrames(outFps, segmentSeconds);
+  const keyframeSeconds = keyframeIntervalSeconds(segmentSeconds);
+
+  const args: string[] = [
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    '-loglevel', 'warning',
+    // Progress goes to stdout as key=value blocks; -nostats keeps the human status line off stderr
+    // so that stderr holds only warnings and errors (the tail we put in error messages).
+    '-progress', 'pipe:1',
+    '-nostats',
+    '-i', input,
+    '-filter_complex', filterGraph(renditions, fps),
+  ];
+
+  // Stream order in the output: v0 a0 v1 a1 ... (the audio is mapped once per tier, so each tier
+  // carries its own AAC track in its own segments; the input audio is still decoded once).
+  renditions.forEach((_, i) => {
+    args.push('-map', `[v${i}]`);
+    if (hasAudio) args.push('-map', '0:a:0');
+  });
+
+  args.push(
+    // No source metadata in the outputs: phone clips carry GPS position and device names.
+    '-map_metadata', '-1',
+    '-map_chapters', '-1',
+    '-c:v', 'libx264',
+    '-preset', opts.x264Preset ?? DEFAULT_X264_PRESET,
+    '-profile:v', H264_PROFILE,
+  );
+  const x264Params = opts.x264Params ?? DEFAULT_X264_PARAMS;
+  if (x264Params) args.push('-x264-params', x264Params);
+  renditions.forEach((r, i) => {
+    args.push(
+      `-level:v:${i}`, h264LevelFor(r.width, r.height, outFps).name,
+      `-b:v:${i}`, String(r.videoBitrate),
+      `-maxrate:v:${i}`, String(maxrateOf(r.videoBitrate)),
+      `-bufsize:v:${i}`, String(bufsizeOf(r.videoBitrate)),
+    );
+  });
+
+  args.push(
+    // Fixed GOP, identical in every tier: keyframes at the same frames everywhere, so a player
+    // can switch tier at any segment boundary, and every segment starts with a keyframe.
+    '-g', String(gop),
+    '-keyint_min', String(gop),
+    // Scene-cut detection would add keyframes where each tier's encoder sees a cut, which differs
+    // between resolutions and bitrates: tiers would drift apart and segments would be cut unevenly.
+    '-sc_threshold', '0',
+    // Time-based keyframes as well: with a variable-frame-rate source (phones), a frame count is
+    // not a duration; forcing by timestamp keeps keyframes on segment boundaries anyway.
+    '-force_key_frames', `expr:gte(t,n_forced*${keyframeSeconds})`,
+  );
+
+  if (hasAudio) {
+    // Stereo 48 kHz AAC-LC everywhere: 5.1 sources are downmixed (128k is a stereo budget).
+    args.push('-c:a', 'aac', '-b:a', String(AUDIO_BITRATE), '-ac', '2', '-ar', '48000');
+  }
+
+  const varStreamMap = renditions
+    .map((r, i) => (hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`))
+    .join(' ');
+
+  args.push(
+    // Audio packets can arrive well before the first filtered video frame; the default queue
+    // (128 packets) then overflows with "Too many packets buffered".
+    '-max_muxing_queue_size', '4096',
+    '-f', 'hls',
+    '-hls_time', String(segmentSeconds),
+    // EVENT, not VOD: ffmpeg rewrites an EVENT playlist after every segment (so the video can
+    // be published while it is being encoded) and appends #EXT-X-ENDLIST when it finishes.
+    // With -hls_playlist_type vod, ffmpeg 5.1 writes no playlist at all until the very end
+    // (checked). A finished EVENT playlist with ENDLIST is a complete VOD for players.
+    '-hls_playlist_type', 'event',
+    '-hls_list_size', '0',
+    // independent_segments: every segment starts with a keyframe (true by the GOP rules above);
+    // temp_file: segments and playlists are written under a temporary name and renamed, so a
+    // reader never sees half a file.
+    '-hls_flags', 'independent_segments+temp_file',
+    '-hls_segment_type', 'mpegts',
+    '-hls_segment_filename', join(outputDir, '%v', SEGMENT_PATTERN),
+    '-var_stream_map', varStreamMap,
+    join(outputDir, '%v', VARIANT_PLAYLIST),
+  );
+  return args;
+}
+
+export interface PosterArgsOptions {
+  input: string;
+  output: string;
+  durationSec: number;
+  /** Display size of the source (after rotation), from probe. */
+  width: number;
+  height: number;
+}
+
+/** Frames the thumbnail filter compares; ~2 s at 25-30 fps, ~80 MB of frames at 720p. */
+export const POSTER_CANDIDATE_FRAMES = 50;
+export const POSTER_MAX_HEIGHT = 720;
+
+/**
+ * Where to look for the poster: 10 % into the video but no later than 3 s. The very first frame
+ * is often black or a fade-in; much later and a short clip runs out of frames to choose from.
+ */
+export function posterSeekSeconds(durationSec: number): number {
+  return Math.max(0, Math.min(durationSec * 0.1, 3));
+}
+
+export function buildPosterArgs(opts: PosterArgsOptions): string[] {
+  const height = Math.min(POSTER_MAX_HEIGHT, 2 * Math.floor(opts.height / 2));
+  const width = Math.max(2, 2 * Math.round((opts.width * height) / opts.height / 2));
+  const seek = posterSeekSeconds(opts.durationSec).toFixed(3);
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    '-loglevel', 'error',
+    // Before -i: a fast seek (to the keyframe before, then decode to the exact time).
+    '-ss', seek,
+    '-i', opts.input,
+    '-map', '0:V:0',
+    // Scale first so the thumbnail filter buffers small frames; it then picks, of the next
+    // POSTER_CANDIDATE_FRAMES frames, the one closest to their average histogram: a typical
+    // frame, not a black one or a flash. At end of input it picks among the frames it has.
+    '-vf', `scale=${width}:${height},setsar=1,thumbnail=${POSTER_CANDIDATE_FRAMES}`,
+    '-frames:v', '1',
+    '-an', '-sn', '-dn',
+    '-q:v', '3',
+    '-f', 'image2',
+    '-update', '1',
+    opts.output,
+  ];
+}

@@ -1,0 +1,188 @@
+/**
+ * The HLS ladder: which renditions a source gets, at which size and bitrate, and the
+ * rate-control / keyframe numbers that go with them. Pure: no I/O, no ffmpeg.
+ *
+ * Tier names follow the picture's SHORT side, so a portrait phone clip (720x1280) gets "720p" as
+ * 720x1280 and a landscape one (1280x720) gets "720p" as 1280x720: the same pixel budget for the
+ * same name, whatever the orientation.
+ */
+import type { Rendition, SourceProbe } from '../../workers/src/shared/transcode.ts';
+
+export interface Tier {
+  /** Short side of the picture, in pixels. */
+  shortSide: number;
+  /** Target (average) video bitrate, bits per second. */
+  videoBitrate: number;
+}
+
+export const TIERS: readonly Tier[] = [
+  { shortSide: 240, videoBitrate: 400_000 },
+  { shortSide: 480, videoBitrate: 800_000 },
+  { shortSide: 720, videoBitrate: 1_500_000 },
+];
+
+/** AAC-LC stereo, the same in every tier (the audio is muxed into each tier's segments). */
+export const AUDIO_BITRATE = 128_000;
+
+/**
+ * Rate control (x264 ABR with VBV). maxrate caps the short-term rate at 110 % of the target;
+ * the VBV buffer holds one second of target bitrate, enough for a keyframe burst without letting
+ * a segment drift far above the advertised BANDWIDTH.
+ */
+export const MAXRATE_FACTOR = 1.1;
+export const BUFSIZE_FACTOR = 1.0;
+
+/**
+ * BANDWIDTH in the master playlist must be the PEAK segment bitrate (RFC 8216 §4.3.4.2); players
+ * use it to pick a tier. Over a segment of T seconds the VBV lets the encoder spend at most
+ * maxrate·T + bufsize bits, i.e. (1.1 + 1.0/T)·bitrate per second. We take T = 4 s, the
+ * segment length we plan to use: 1.35× the target. (The ladder does not know the job's segment
+ * length; with shorter segments the theoretical bound grows, e.g. 1.6× at 2 s.) Measured peaks
+ * (testsrc2, and testsrc2 + heavy noise, 4 s segments) came out at 74-83 % of the advertised
+ * BANDWIDTH, i.e. about 1.05-1.1× the target: the bound is safe, if generous.
+ */
+export const MIN_SEGMENT_SECONDS = 4;
+export const VIDEO_PEAK_FACTOR = MAXRATE_FACTOR + BUFSIZE_FACTOR / MIN_SEGMENT_SECONDS;
+
+/**
+ * MPEG-TS costs bytes on top of the elementary streams: a 4-byte header per 188-byte packet
+ * (~2.1 %, proportional) plus a roughly fixed cost per second: PES headers and the padding of the
+ * last packet of every video frame and audio PES, PAT/PMT. Measured on our ladder (segment bytes
+ * vs elementary-stream bytes): +41-50 kbit/s and 2.2 % of the video rate, i.e. 9 % at 240p but
+ * 4.5 % at 720p, so one flat percentage is wrong at one end or the other.
+ */
+export const TS_OVERHEAD_FACTOR = 1.03;
+export const TS_OVERHEAD_BPS = 48_000;
+
+/**
+ * A source whose short side is at least this much larger than the highest tier it can fill gets
+ * an extra tier at its own size. A 360p source thus gets 240p + 360p: squeezing it to 240p only
+ * would throw away a third of its lines for every viewer, while 360p at ~600 kbit/s still fits
+ * the slow links the lowest tier is for. A 500p source (only 4 % above 480p) does not: 480p
+ * loses almost nothing and one more encode is not worth it.
+ */
+export const NATIVE_TIER_MIN_STEP = 1.25;
+
+/** Below this a tier is not worth its bits; tiny sources still get a watchable rate. */
+const MIN_VIDEO_BITRATE = 100_000;
+
+/** Nearest even number (H.264 4:2:0 needs even dimensions), at least 2. */
+export function roundEven(n: number): number {
+  return Math.max(2, 2 * Math.round(n / 2));
+}
+
+/** Largest even number not above n (never upscale past the source), at least 2. */
+export function floorEven(n: number): number {
+  return Math.max(2, 2 * Math.floor(n / 2));
+}
+
+/** Stream bits per second → bits per second on the wire in MPEG-TS, rounded up. */
+function withTsOverhead(bps: number): number {
+  // Rounding first keeps float noise (1.03 × … = x.0000000001) from adding a bit.
+  return Math.ceil(Math.round((bps * TS_OVERHEAD_FACTOR + TS_OVERHEAD_BPS) * 1000) / 1000);
+}
+
+/** Peak BANDWIDTH estimate for a video bitrate, in bits per second (see VIDEO_PEAK_FACTOR). */
+export function peakBandwidth(videoBitrate: number, hasAudio: boolean): number {
+  const audio = hasAudio ? AUDIO_BITRATE : 0;
+  return withTsOverhead(videoBitrate * VIDEO_PEAK_FACTOR + audio);
+}
+
+/** AVERAGE-BANDWIDTH estimate: what the encoder aims at, plus the container. */
+export function averageBandwidth(videoBitrate: number, hasAudio: boolean): number {
+  const audio = hasAudio ? AUDIO_BITRATE : 0;
+  return withTsOverhead(videoBitrate + audio);
+}
+
+export function maxrateOf(videoBitrate: number): number {
+  return Math.round(videoBitrate * MAXRATE_FACTOR);
+}
+
+export function bufsizeOf(videoBitrate: number): number {
+  return Math.round(videoBitrate * BUFSIZE_FACTOR);
+}
+
+function rendition(name: string, width: number, height: number, videoBitrate: number, hasAudio: boolean): Rendition {
+  return { name, width, height, videoBitrate, bandwidth: peakBandwidth(videoBitrate, hasAudio) };
+}
+
+/** Scale the source so its short side becomes `shortSide`, keeping orientation and aspect. */
+function scaledTo(probe: SourceProbe, tier: Tier): Rendition {
+  const { width, height } = probe;
+  const portrait = height > width;
+  const sourceShort = Math.min(width, height);
+  const sourceLong = Math.max(width, height);
+  // The short side is exact; the long side carries the rounding (at most 1 px off the aspect).
+  const long = roundEven((sourceLong * tier.shortSide) / sourceShort);
+  const w = portrait ? tier.shortSide : long;
+  const h = portrait ? long : tier.shortSide;
+  return rendition(`${tier.shortSide}p`, w, h, tier.videoBitrate, probe.hasAudio);
+}
+
+/** A tier at the source's own size (even-floored): for tiny sources and in-between sizes. */
+function nativeTier(probe: SourceProbe, videoBitrate: number): Rendition {
+  const w = floorEven(probe.width);
+  const h = floorEven(probe.height);
+  return rendition(`${Math.min(w, h)}p`, w, h, Math.round(videoBitrate / 1000) * 1000, probe.hasAudio);
+}
+
+/**
+ * The renditions for a source, lowest first. Never a tier above the source's short side:
+ * upscaling spends bits on detail that is not there.
+ */
+export function chooseLadder(probe: SourceProbe): Rendition[] {
+  const sourceShort = Math.min(probe.width, probe.height);
+  const fitting = TIERS.filter((t) => t.shortSide <= sourceShort);
+  const lowest = TIERS[0]!;
+
+  if (fitting.length === 0) {
+    // Smaller than 240p: one tier at its own size, bitrate scaled down with the short side.
+    const bitrate = Math.max(MIN_VIDEO_BITRATE, (lowest.videoBitrate * sourceShort) / lowest.shortSide);
+    return [nativeTier(probe, bitrate)];
+  }
+
+  const ladder = fitting.map((tier) => scaledTo(probe, tier));
+  const top = fitting[fitting.length - 1]!;
+  const next = TIERS[fitting.length];
+  if (next && sourceShort >= top.shortSide * NATIVE_TIER_MIN_STEP) {
+    // Bitrate interpolated on the short side between the two tiers it sits between.
+    const t = (sourceShort - top.shortSide) / (next.shortSide - top.shortSide);
+    ladder.push(nativeTier(probe, top.videoBitrate + t * (next.videoBitrate - top.videoBitrate)));
+  }
+  return ladder;
+}
+
+/** Highest frame rate we encode. */
+export const MAX_FRAME_RATE = 30;
+
+/**
+ * The output frame rate: the source's, or, above 30 fps, the source's divided by the smallest
+ * whole number that brings it to 30 or below (60 → 30, 59.94 → 29.97, 50 → 25, 120 → 30).
+ * Dividing by a whole number drops frames evenly; a flat min(fps, 30) would turn 50 fps into
+ * 30 by dropping 2 frames in 5, which judders visibly on pans.
+ */
+export function capFrameRate(fps: number): number {
+  if (!Number.isFinite(fps) || fps <= 0) return MAX_FRAME_RATE;
+  if (fps <= MAX_FRAME_RATE) return fps;
+  const divisor = Math.ceil(fps / MAX_FRAME_RATE - 1e-9);
+  return fps / divisor;
+}
+
+/** Preferred distance between keyframes: a viewer can start or switch tier at most this late. */
+export const MAX_KEYFRAME_INTERVAL_SECONDS = 2;
+
+/**
+ * Keyframe interval in seconds: the largest interval ≤ 2 s that divides the segment duration
+ * evenly (4 s → 2 s, 6 s → 2 s, 3 s → 1.5 s, 1 s → 1 s). The HLS muxer can only cut a segment on a
+ * keyframe, so a keyframe must fall exactly where each segment should end; otherwise segments
+ * come out longer than asked and differ in length.
+ */
+export function keyframeIntervalSeconds(segmentSeconds: number): number {
+  if (!(segmentSeconds > 0)) throw new Error(`segmentSeconds must be positive, got ${segmentSeconds}`);
+  return segmentSeconds / Math.ceil(segmentSeconds / MAX_KEYFRAME_INTERVAL_SECONDS - 1e-9);
+}
+
+/** GOP length in frames for the (capped) output frame rate. */
+export function gopFrames(outputFps: number, segmentSeconds: number): number {
+  return Math.max(1, Math.round(outputFps * keyframeIntervalSeconds(segmentSeconds)));
+}

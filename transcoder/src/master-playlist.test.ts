@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { SourceProbe } from '../../workers/src/shared/transcode.ts';
+import { chooseLadder } from './ladder.ts';
+import { writeMasterPlaylist } from './master-playlist.ts';
+
+function source(width: number, height: number, extra: Partial<SourceProbe> = {}): SourceProbe {
+  return { durationSec: 60, width, height, rotation: 0, frameRate: 30, hasAudio: true, videoCodec: 'h264', ...extra };
+}
+
+describe('writeMasterPlaylist', () => {
+  it('writes every tier with bandwidths, resolution, codecs and frame rate, lowest first', () => {
+    const ladder = chooseLadder(source(1920, 1080));
+    expect(writeMasterPlaylist([...ladder].reverse(), true, 30)).toBe(
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:6',
+        '#EXT-X-INDEPENDENT-SEGMENTS',
+        '#EXT-X-START:TIME-OFFSET=0',
+        '#EXT-X-STREAM-INF:BANDWIDTH=736040,AVERAGE-BANDWIDTH=591840,RESOLUTION=426x240,CODECS="avc1.4d401e,mp4a.40.2",FRAME-RATE=30.000',
+        '240p/index.m3u8',
+        '#EXT-X-STREAM-INF:BANDWIDTH=1292240,AVERAGE-BANDWIDTH=1003840,RESOLUTION=854x480,CODECS="avc1.4d401f,mp4a.40.2",FRAME-RATE=30.000',
+        '480p/index.m3u8',
+        '#EXT-X-STREAM-INF:BANDWIDTH=2265590,AVERAGE-BANDWIDTH=1724840,RESOLUTION=1280x720,CODECS="avc1.4d401f,mp4a.40.2",FRAME-RATE=30.000',
+        '720p/index.m3u8',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('advertises video only when there is no audio', () => {
+    const text = writeMasterPlaylist(chooseLadder(source(360, 640, { hasAudio: false })), false, 30);
+    expect(text).not.toContain('mp4a');
+    expect(text).toContain('RESOLUTION=240x426,CODECS="avc1.4d401e"');
+    expect(text).toContain('RESOLUTION=360x640,CODECS="avc1.4d401e"');
+    expect(text.trim().split('\n').slice(-1)[0]).toBe('360p/index.m3u8');
+  });
+
+  it('advertises the capped output frame rate', () => {
+    const ladder = chooseLadder(source(1280, 720));
+    expect(writeMasterPlaylist(ladder, true, 60000 / 1001)).toContain('FRAME-RATE=29.970');
+    expect(writeMasterPlaylist(ladder, true, 50)).toContain('FRAME-RATE=25.000');
+  });
+
+  it('ends every STREAM-INF with its variant URI on the next line', () => {
+    const lines = writeMasterPlaylist(chooseLadder(source(1280, 720)), true, 30).trim().split('\n');
+    lines.forEach((line, i) => {
+      if (line.startsWith('#EXT-X-STREAM-INF:')) expect(lines[i + 1]).toMatch(/^\d+p\/index\.m3u8$/);
+    });
+  });
+});
