@@ -6,6 +6,7 @@ import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from "./tus/protocol.ts";
 import { auth } from "./routes/auth.ts";
 import { tusDiscovery, tusVersion, uploads } from "./routes/uploads.ts";
 import { videos } from "./routes/videos.ts";
+import { internal } from "./routes/internal.ts";
 
 /** Middleware and route mounting; handlers live in routes/, one file per resource. */
 export const app = new Hono<AppEnv>();
@@ -32,6 +33,7 @@ app.use("/api/*", async (c, next) => {
 app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);
 app.route("/api/videos", videos);
+app.route("/internal", internal);
 
 app.notFound((c) => renderError(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
 app.onError(renderError);

@@ -1,22 +1,26 @@
 import { app } from "./app.ts";
 import { applyMethodOverride } from "./tus/protocol.ts";
 import { expireUploads } from "./jobs/expire-uploads.ts";
+import { consumeJobMessages } from "./jobs/consumer.ts";
+import { dispatchNext } from "./jobs/dispatch.ts";
 import type { TranscodeJobMessage } from "./shared/transcode.ts";
 
 export { UploadSession } from "./tus/upload-session.ts";
+export { TranscoderContainer } from "./jobs/transcoder-container.ts";
+
+export const CRONS = { everyMinute: "* * * * *", every6Hours: "0 */6 * * *" } as const;
 
 export default {
   fetch: (request, env, ctx) => app.fetch(applyMethodOverride(request), env, ctx),
 
-  async queue(batch) {
-    // Transcoding dispatch arrives with the transcoding pipeline; until then jobs wait in D1 (QUEUED).
-    for (const message of batch.messages) message.ack();
-  },
+  queue: (batch, env) => consumeJobMessages(batch, env),
 
   async scheduled(controller, env) {
-    if (controller.cron === "0 */6 * * *") {
+    if (controller.cron === CRONS.every6Hours) {
       const expired = await expireUploads(env, controller.scheduledTime);
       if (expired.length) console.log(`expired ${expired.length} unfinished uploads`);
     }
+    // Every minute: re-queue jobs whose transcoder went silent, start waiting jobs.
+    if (controller.cron === CRONS.everyMinute) await dispatchNext(env, { now: controller.scheduledTime });
   },
 } satisfies ExportedHandler<Env, TranscodeJobMessage>;

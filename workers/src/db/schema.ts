@@ -42,10 +42,19 @@ export const videos = sqliteTable(
     sourceSha256: text("source_sha256"),
     /** Failure reason when FAILED. */
     error: text("error"),
-    /** Job bookkeeping (transcoding). */
+    /** Job bookkeeping (transcoding): attempts made, the running attempt's lease, backoff, order. */
     attempts: integer("attempts").notNull().default(0),
     leaseExpiresAt: integer("lease_expires_at"),
+    /** A QUEUED job is not dispatched before this time (retry backoff). */
+    nextAttemptAt: integer("next_attempt_at"),
+    /** Why the last attempt failed, while the job is retried. */
+    lastError: text("last_error"),
+    /** Higher first; an admin's "make it next" sets it above every other job. */
     priority: integer("priority").notNull().default(0),
+    /** When the upload completed, the video became playable, and the encode took (metrics, costs). */
+    uploadedAt: integer("uploaded_at"),
+    playableAt: integer("playable_at"),
+    encodeSeconds: real("encode_seconds"),
     uploadExpiresAt: integer("upload_expires_at").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -54,6 +63,7 @@ export const videos = sqliteTable(
   (t) => [
     index("videos_owner_created").on(t.ownerId, t.createdAt),
     index("videos_status").on(t.status, t.uploadExpiresAt),
+    index("videos_queue").on(t.status, t.priority, t.createdAt),
   ],
 );
 

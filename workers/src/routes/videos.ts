@@ -1,5 +1,7 @@
 import { Hono } from "hono";
-import type { AppEnv, AuthUser } from "../http/auth.ts";
+import { requireAdmin, type AppEnv, type AuthUser } from "../http/auth.ts";
+import { cancelJob, prioritizeJob, retryJob } from "../jobs/lifecycle.ts";
+import { dispatchNext } from "../jobs/dispatch.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { findVideo, listVideos, toVideoResponse, updateVideo } from "../db/videos.ts";
 import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
@@ -40,6 +42,33 @@ videos.delete("/:id", async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
   await removeVideo(c.env, row);
   return c.body(null, 204);
+});
+
+videos.post("/:id/cancel", async (c) => {
+  const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
+  if (!(await cancelJob(c.env, row))) {
+    throw new ApiError(409, "not_cancellable", `Nothing to cancel: the video is ${row.status}.`);
+  }
+  c.executionCtx.waitUntil(dispatchNext(c.env));
+  return c.json<VideoResponse>(toVideoResponse((await findVideo(c.env.DB, row.id))!));
+});
+
+videos.post("/:id/priority", requireAdmin, async (c) => {
+  const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
+  if (!(await prioritizeJob(c.env, row.id))) {
+    throw new ApiError(409, "not_waiting", `Only a waiting job can be made next; this video is ${row.status}.`);
+  }
+  c.executionCtx.waitUntil(dispatchNext(c.env));
+  return c.json<VideoResponse>(toVideoResponse((await findVideo(c.env.DB, row.id))!));
+});
+
+videos.post("/:id/retry", requireAdmin, async (c) => {
+  const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
+  if (!(await retryJob(c.env, row))) {
+    throw new ApiError(409, "not_retryable", `Only a FAILED or CANCELLED video whose source is kept can be retried; this one is ${row.status}.`);
+  }
+  c.executionCtx.waitUntil(dispatchNext(c.env));
+  return c.json<VideoResponse>(toVideoResponse((await findVideo(c.env.DB, row.id))!));
 });
 
 /** The video if the caller may see it: its owner, or an admin unless `ownerOnly`. Others get 404, never 403. */

@@ -1,0 +1,26 @@
+/** Retry and lease policy of transcoding jobs. Pure. */
+
+export const MAX_ATTEMPTS = 3;
+/** A running attempt must report within this time (its progress reports extend it). */
+export const LEASE_MS = 90_000;
+/** Segment length asked of the transcoder. */
+export const SEGMENT_SECONDS = 4;
+/** When the transcoder cannot be reached or is busy, the job waits this long before the next try. */
+export const UNAVAILABLE_RETRY_MS = 15_000;
+
+/** Exponential backoff before attempt `attempt + 1`: 30 s, 2 min, 8 min. */
+export function backoffMs(attemptsMade: number): number {
+  return 30_000 * 4 ** Math.max(0, attemptsMade - 1);
+}
+
+export const JOB_MESSAGES = {
+  QUEUED: "Upload complete. Waiting for a transcoder.",
+  PROCESSING: "Processing into 240p, 480p and 720p.",
+  PLAYABLE: "Playable now; the remaining qualities are still being processed.",
+  READY: "Ready to watch.",
+  CANCELLED: "Processing was cancelled.",
+  RETRYING: (attempt: number, reason: string, inSec: number) =>
+    `Attempt ${attempt} of ${MAX_ATTEMPTS} failed (${reason}); trying again in ${Math.round(inSec)} s.`,
+  FAILED: (reason: string) => `This video could not be processed: ${reason}`,
+  WAITING_FOR_TRANSCODER: "Upload complete. The transcoder is busy or restarting; the video is next in line.",
+} as const;

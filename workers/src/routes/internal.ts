@@ -1,0 +1,70 @@
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { and, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { ApiError } from "../http/errors.ts";
+import { verifyJobToken, type JobClaims } from "../jobs/job-token.ts";
+import { recordProgress, recordResult } from "../jobs/lifecycle.ts";
+import { dispatchNext } from "../jobs/dispatch.ts";
+import { videos } from "../db/schema.ts";
+import { outputPrefix, sourceKey } from "../storage/keys.ts";
+import { contentTypeOf } from "../storage/content-types.ts";
+import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../shared/transcode.ts";
+
+type JobEnv = { Bindings: Env; Variables: { job: JobClaims } };
+
+/**
+ * The transcoder's routes back into the Worker, one set per job. Each call carries that job's
+ * token; a token for another video, another attempt, or a job no longer running gets 401/409.
+ */
+export const internal = new Hono<JobEnv>();
+
+const requireCurrentJob = createMiddleware<JobEnv>(async (c, next) => {
+  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+  const job = token ? await verifyJobToken(c.env.JWT_SECRET, token) : null;
+  if (!job || job.videoId !== c.req.param("id")) throw new ApiError(401, "invalid_job_token", "This route needs the job's own token.");
+  const current = await drizzle(c.env.DB)
+    .select({ id: videos.id })
+    .from(videos)
+    .where(and(eq(videos.id, job.videoId), eq(videos.status, "PROCESSING"), eq(videos.attempts, job.attempt)))
+    .get();
+  if (!current) throw new ApiError(409, "job_not_current", "This job was cancelled, retried or removed: stop working on it.");
+  c.set("job", job);
+  await next();
+});
+
+internal.use("/jobs/:id/*", requireCurrentJob);
+
+internal.get("/jobs/:id/source", async (c) => {
+  const object = await c.env.MEDIA.get(sourceKey(c.get("job").videoId));
+  if (!object) throw new ApiError(404, "source_missing", "The source file is not in storage.");
+  return new Response(object.body, { headers: { "Content-Length": String(object.size), "Content-Type": "application/octet-stream" } });
+});
+
+internal.put("/jobs/:id/files/*", async (c) => {
+  const path = c.req.path.slice(c.req.path.indexOf("/files/") + "/files/".length);
+  if (!OUTPUT_FILE.test(path)) throw new ApiError(400, "invalid_output_path", `Not an output file name: ${path}`);
+  const length = Number(c.req.header("Content-Length"));
+  // A streamed put needs a known length; without one, segments are small enough to buffer.
+  const body = Number.isFinite(length) && length > 0 && c.req.raw.body ? c.req.raw.body : await c.req.arrayBuffer();
+  await c.env.MEDIA.put(`${outputPrefix(c.get("job").videoId)}${path}`, body, { httpMetadata: { contentType: contentTypeOf(path) } });
+  return c.body(null, 204);
+});
+
+internal.post("/jobs/:id/progress", async (c) => {
+  const report = await c.req.json<TranscodeProgress>().catch(() => null);
+  if (!report || typeof report.progress !== "number" || typeof report.playable !== "boolean") {
+    throw new ApiError(400, "invalid_progress", "Send {progress: 0–100, playable: boolean}.");
+  }
+  if (!(await recordProgress(c.env, c.get("job"), report))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
+  return c.json({ continue: true });
+});
+
+internal.post("/jobs/:id/result", async (c) => {
+  const result = await c.req.json<TranscodeResult>().catch(() => null);
+  if (!result || typeof result.ok !== "boolean") throw new ApiError(400, "invalid_result", "Send a TranscodeResult.");
+  if (!(await recordResult(c.env, c.get("job"), result))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
+  // A slot is free: start the next job without waiting for the cron.
+  c.executionCtx.waitUntil(dispatchNext(c.env));
+  return c.body(null, 204);
+});
