@@ -35,7 +35,7 @@ export async function insertUploadingVideo(
 export async function markUploadComplete(db: D1Database, id: string, bytes: number, now: number): Promise<void> {
   await drizzle(db)
     .update(videos)
-    .set({ status: "QUEUED", message: STATUS_MESSAGES.QUEUED, sourceBytes: bytes, progress: 0, updatedAt: now })
+    .set({ status: "QUEUED", message: STATUS_MESSAGES.QUEUED, sourceBytes: bytes, progress: 0, uploadedAt: now, updatedAt: now })
     .where(and(eq(videos.id, id), eq(videos.status, "UPLOADING")));
 }
 

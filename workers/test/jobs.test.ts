@@ -1,0 +1,246 @@
+import { SELF, createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import worker from "../src/index.ts";
+import { dispatchNext, recoverStalledJobs } from "../src/jobs/dispatch.ts";
+import { prioritizeJob } from "../src/jobs/lifecycle.ts";
+import { signJobToken } from "../src/jobs/job-token.ts";
+import { LEASE_MS, backoffMs } from "../src/jobs/policy.ts";
+import type { TranscoderClient } from "../src/jobs/transcoder-client.ts";
+import { findVideo } from "../src/db/videos.ts";
+import { sourceKey } from "../src/storage/keys.ts";
+import type { TranscodeRequest, TranscodeResult } from "../src/shared/transcode.ts";
+import { BASE, tokenFor } from "./helpers.ts";
+
+/** In-memory twin of the transcoder: records what it was asked, answers as told. */
+class TwinTranscoder implements TranscoderClient {
+  started: TranscodeRequest[] = [];
+  cancelled: string[] = [];
+  answer: "accepted" | "busy" | "unavailable" = "accepted";
+  async start(request: TranscodeRequest) {
+    this.started.push(request);
+    return this.answer;
+  }
+  async cancel(videoId: string) {
+    this.cancelled.push(videoId);
+  }
+}
+
+let alice: string;
+let admin: string;
+beforeAll(async () => {
+  alice = await tokenFor("alice");
+  admin = await tokenFor("root", "admin");
+});
+
+let clock = Date.now();
+/** A video whose upload completed: a QUEUED row and its source in R2 (no queue message, so no race). */
+async function queuedVideo(opts: { createdAt?: number; owner?: string } = {}): Promise<string> {
+  const id = crypto.randomUUID();
+  const now = opts.createdAt ?? ++clock;
+  await env.DB.prepare(
+    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, upload_expires_at, created_at, updated_at, source_bytes)
+     VALUES (?, ?, 't', 't.mp4', 'video/mp4', 'QUEUED', ?, ?, ?, 5)`,
+  )
+    .bind(id, opts.owner ?? "alice", now + 1e9, now, now)
+    .run();
+  await env.MEDIA.put(sourceKey(id), "hello");
+  return id;
+}
+
+async function clearQueue() {
+  await env.DB.prepare("UPDATE videos SET status = 'CANCELLED' WHERE status IN ('QUEUED', 'PROCESSING', 'HELD')").run();
+}
+
+const internal = (id: string, path: string, token: string | null, init: RequestInit = {}) =>
+  SELF.fetch(`${BASE}/internal/jobs/${id}/${path}`, {
+    ...init,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...init.headers },
+  });
+const postJson = (id: string, path: string, token: string, body: unknown) =>
+  internal(id, path, token, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+
+const okResult: TranscodeResult = {
+  ok: true,
+  durationSec: 4,
+  renditions: [{ name: "240p", width: 426, height: 240, videoBitrate: 400_000, bandwidth: 700_000 }],
+  sourceBytes: 5,
+  sourceSha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+  encodeSeconds: 1.5,
+};
+
+describe("dispatch", () => {
+  it("starts the oldest job with a token scoped to it, and no more than the capacity", async () => {
+    await clearQueue();
+    const first = await queuedVideo();
+    const second = await queuedVideo();
+    const twin = new TwinTranscoder();
+    expect(await dispatchNext(env, { client: twin })).toEqual([first]);
+    expect(twin.started).toHaveLength(1);
+    expect(twin.started[0]).toMatchObject({ videoId: first, attempt: 1, callbackBase: `${env.PUBLIC_URL}/internal/jobs/${first}` });
+    expect(await findVideo(env.DB, first)).toMatchObject({ status: "PROCESSING", attempts: 1 });
+    expect(await findVideo(env.DB, second)).toMatchObject({ status: "QUEUED", attempts: 0 });
+    // Capacity is 1: nothing more starts until the first finishes.
+    expect(await dispatchNext(env, { client: twin })).toEqual([]);
+  });
+
+  it("gives the attempt back when the transcoder is busy or down", async () => {
+    await clearQueue();
+    const id = await queuedVideo();
+    const twin = new TwinTranscoder();
+    twin.answer = "busy";
+    expect(await dispatchNext(env, { client: twin })).toEqual([]);
+    const row = await findVideo(env.DB, id);
+    expect(row).toMatchObject({ status: "QUEUED", attempts: 0 });
+    expect(row!.nextAttemptAt).toBeGreaterThan(Date.now());
+    expect(row!.message).toMatch(/busy/);
+  });
+
+  it("an admin's priority makes a newer job next; a creator cannot ask for it", async () => {
+    await clearQueue();
+    await queuedVideo();
+    const urgent = await queuedVideo();
+    expect(await prioritizeJob(env, urgent)).toBe(true);
+    const twin = new TwinTranscoder();
+    expect(await dispatchNext(env, { client: twin })).toEqual([urgent]);
+
+    const waiting = await queuedVideo();
+    const prio = (token: string) => SELF.fetch(`${BASE}/api/videos/${waiting}/priority`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    expect((await prio(alice)).status).toBe(403);
+    expect((await prio(admin)).status).toBe(200);
+    const top = await env.DB.prepare("SELECT max(priority) AS p FROM videos").first<{ p: number }>();
+    expect((await findVideo(env.DB, waiting))!.priority).toBe(top!.p);
+  });
+});
+
+describe("internal routes", () => {
+  async function running(): Promise<{ id: string; token: string }> {
+    await clearQueue();
+    const id = await queuedVideo();
+    const twin = new TwinTranscoder();
+    await dispatchNext(env, { client: twin });
+    return { id, token: twin.started[0].token };
+  }
+
+  it("accept only the job's own token", async () => {
+    const { id, token } = await running();
+    expect((await internal(id, "source", null)).status).toBe(401);
+    expect((await internal(id, "source", alice)).status).toBe(401);
+    const other = await signJobToken(env.JWT_SECRET, { videoId: crypto.randomUUID(), attempt: 1 });
+    expect((await internal(id, "source", other)).status).toBe(401);
+    const staleAttempt = await signJobToken(env.JWT_SECRET, { videoId: id, attempt: 7 });
+    expect((await internal(id, "source", staleAttempt)).status).toBe(409);
+    const source = await internal(id, "source", token);
+    expect(source.status).toBe(200);
+    expect(await source.text()).toBe("hello");
+  });
+
+  it("store output files under the video, refusing other names", async () => {
+    const { id, token } = await running();
+    const put = (path: string) => internal(id, `files/${path}`, token, { method: "PUT", body: "#EXTM3U\n" });
+    expect((await put("240p/index.m3u8")).status).toBe(204);
+    const stored = await env.MEDIA.get(`videos/${id}/240p/index.m3u8`);
+    expect(stored?.httpMetadata?.contentType).toBe("application/vnd.apple.mpegurl");
+    await stored?.body.cancel();
+    for (const bad of ["../../sources/x", "240p/../../x.ts", "evil.html", "240p/seg_1.ts"]) {
+      expect((await put(bad)).status, bad).not.toBe(204);
+    }
+  });
+
+  it("take progress, then the result: READY, source removed, and the token is spent", async () => {
+    const { id, token } = await running();
+    const progress = await postJson(id, "progress", token, { progress: 42.7, playable: true });
+    expect(progress.status).toBe(200);
+    const mid = await findVideo(env.DB, id);
+    expect(mid).toMatchObject({ progress: 42, playable: true });
+    expect(mid!.leaseExpiresAt).toBeGreaterThan(Date.now() + LEASE_MS / 2);
+    expect(mid!.playableAt).not.toBeNull();
+    expect((await postJson(id, "result", token, okResult)).status).toBe(204);
+    const done = await findVideo(env.DB, id);
+    expect(done).toMatchObject({ status: "READY", progress: 100, playable: true, durationSec: 4, sourceSha256: okResult.ok ? okResult.sourceSha256 : "" });
+    expect(await env.MEDIA.head(sourceKey(id))).toBeNull();
+    expect((await postJson(id, "progress", token, { progress: 50, playable: true })).status).toBe(409);
+    const api = await SELF.fetch(`${BASE}/api/videos/${id}`, { headers: { Authorization: `Bearer ${alice}` } });
+    expect(await api.json()).toMatchObject({ status: "READY", hlsUrl: `/videos/${id}/index.m3u8`, renditions: [{ name: "240p", width: 426, height: 240, bandwidth: 700_000 }] });
+  });
+
+  it("retry a transient failure with backoff, then fail after the third attempt; a permanent failure fails at once", async () => {
+    const { id, token } = await running();
+    const failure: TranscodeResult = { ok: false, error: "ffmpeg crashed", permanent: false };
+    expect((await postJson(id, "result", token, failure)).status).toBe(204);
+    let row = await findVideo(env.DB, id);
+    expect(row).toMatchObject({ status: "QUEUED", attempts: 1, lastError: "ffmpeg crashed" });
+    expect(row!.nextAttemptAt! - Date.now()).toBeGreaterThan(backoffMs(1) - 5_000);
+    expect(row!.message).toMatch(/Attempt 1 of 3 failed/);
+
+    for (const attempt of [2, 3]) {
+      const twin = new TwinTranscoder();
+      await dispatchNext(env, { client: twin, now: Date.now() + 3_600_000 });
+      expect(twin.started[0]).toMatchObject({ videoId: id, attempt });
+      // The previous attempt's token no longer works.
+      expect((await postJson(id, "progress", token, { progress: 1, playable: false })).status).toBe(409);
+      expect((await postJson(id, "result", twin.started[0].token, failure)).status).toBe(204);
+    }
+    row = await findVideo(env.DB, id);
+    expect(row).toMatchObject({ status: "FAILED", error: "ffmpeg crashed", attempts: 3 });
+
+    const other = await running();
+    await postJson(other.id, "result", other.token, { ok: false, error: "This file is not a video we can read.", permanent: true });
+    expect(await findVideo(env.DB, other.id)).toMatchObject({ status: "FAILED", attempts: 1, error: "This file is not a video we can read." });
+  });
+
+  it("a silent transcoder loses its lease: retried with backoff, FAILED after three attempts", async () => {
+    const { id } = await running();
+    let now = Date.now();
+    for (const attempt of [1, 2, 3]) {
+      now += LEASE_MS + 1;
+      await recoverStalledJobs(env, now);
+      const row = await findVideo(env.DB, id);
+      if (attempt < 3) {
+        expect(row).toMatchObject({ status: "QUEUED", attempts: attempt, lastError: "the transcoder stopped responding" });
+        now += backoffMs(attempt);
+        await dispatchNext(env, { client: new TwinTranscoder(), now });
+      } else {
+        expect(row).toMatchObject({ status: "FAILED", attempts: 3, error: "the transcoder stopped responding" });
+      }
+    }
+  });
+});
+
+describe("cancel and retry", () => {
+  it("cancels a running job: CANCELLED, outputs removed, its token refused; then an admin retries it", async () => {
+    await clearQueue();
+    const id = await queuedVideo();
+    const twin = new TwinTranscoder();
+    await dispatchNext(env, { client: twin });
+    await env.MEDIA.put(`videos/${id}/240p/seg_00000.ts`, "x");
+    const cancel = await SELF.fetch(`${BASE}/api/videos/${id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${alice}` } });
+    expect(cancel.status).toBe(200);
+    expect(await cancel.json()).toMatchObject({ status: "CANCELLED", message: expect.stringMatching(/cancelled/) });
+    expect((await env.MEDIA.list({ prefix: `videos/${id}/` })).objects).toHaveLength(0);
+    expect((await postJson(id, "progress", twin.started[0].token, { progress: 5, playable: false })).status).toBe(409);
+    const again = await SELF.fetch(`${BASE}/api/videos/${id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${alice}` } });
+    expect(again.status).toBe(409);
+
+    const retry = (token: string) => SELF.fetch(`${BASE}/api/videos/${id}/retry`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    expect((await retry(alice)).status).toBe(403);
+    expect((await retry(admin)).status).toBe(200);
+    expect(await findVideo(env.DB, id)).toMatchObject({ attempts: 0 });
+  });
+});
+
+describe("queue consumer", () => {
+  it("acks every message, including a redelivery for a READY video, which it leaves alone", async () => {
+    await clearQueue();
+    const id = await queuedVideo();
+    await env.DB.prepare("UPDATE videos SET status = 'READY' WHERE id = ?").bind(id).run();
+    const batch = createMessageBatch("transcode-jobs", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { videoId: id } },
+      { id: "m2", timestamp: new Date(), attempts: 2, body: { videoId: id } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["m1", "m2"]);
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "READY", attempts: 0 });
+  });
+});
