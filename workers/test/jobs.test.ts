@@ -8,7 +8,7 @@ import { LEASE_MS, backoffMs } from "../src/jobs/policy.ts";
 import type { TranscoderClient } from "../src/jobs/transcoder-client.ts";
 import { findVideo } from "../src/db/videos.ts";
 import { sourceKey } from "../src/storage/keys.ts";
-import type { TranscodeRequest, TranscodeResult } from "../src/shared/transcode.ts";
+import type { TranscodeJobMessage, TranscodeRequest, TranscodeResult } from "../src/shared/transcode.ts";
 import { BASE, tokenFor } from "./helpers.ts";
 
 /** In-memory twin of the transcoder: records what it was asked, answers as told. */
@@ -233,7 +233,7 @@ describe("queue consumer", () => {
     await clearQueue();
     const id = await queuedVideo();
     await env.DB.prepare("UPDATE videos SET status = 'READY' WHERE id = ?").bind(id).run();
-    const batch = createMessageBatch("transcode-jobs", [
+    const batch = createMessageBatch<TranscodeJobMessage>("transcode-jobs", [
       { id: "m1", timestamp: new Date(), attempts: 1, body: { videoId: id } },
       { id: "m2", timestamp: new Date(), attempts: 2, body: { videoId: id } },
     ]);
