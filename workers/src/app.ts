@@ -7,6 +7,7 @@ import { auth } from "./routes/auth.ts";
 import { tusDiscovery, tusVersion, uploads } from "./routes/uploads.ts";
 import { videos } from "./routes/videos.ts";
 import { internal } from "./routes/internal.ts";
+import { playback } from "./routes/playback.ts";
 
 /** Middleware and route mounting; handlers live in routes/, one file per resource. */
 export const app = new Hono<AppEnv>();
@@ -34,6 +35,7 @@ app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);
 app.route("/api/videos", videos);
 app.route("/internal", internal);
+app.route("/videos", playback);
 
 app.notFound((c) => renderError(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
 app.onError(renderError);

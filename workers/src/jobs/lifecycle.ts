@@ -7,6 +7,7 @@ import type { TranscodeProgress, TranscodeResult } from "../shared/transcode.ts"
 import type { JobClaims } from "./job-token.ts";
 import { JOB_MESSAGES, LEASE_MS, MAX_ATTEMPTS, backoffMs } from "./policy.ts";
 import { transcoderFor } from "./transcoder-client.ts";
+import { forgetPlaybackState } from "../delivery/playback-state.ts";
 
 /**
  * State changes of a job after dispatch: QUEUED → PROCESSING → READY | FAILED | CANCELLED (and back
@@ -101,6 +102,7 @@ export async function cancelJob(env: Env, video: VideoRow, now = Date.now()): Pr
     .returning({ id: videos.id })
     .get();
   if (!cancelled) return false;
+  forgetPlaybackState(video.id);
   if (video.status === "PROCESSING") await transcoderFor(env).cancel(video.id);
   await deleteObjects(env.MEDIA, outputPrefix(video.id));
   return true;

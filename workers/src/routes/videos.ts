@@ -8,7 +8,9 @@ import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { removeVideo } from "../videos/remove.ts";
 import { sanitizeText } from "../tus/protocol.ts";
-import type { VideoListResponse, VideoResponse } from "../shared/api.ts";
+import type { PlaybackResponse, VideoListResponse, VideoResponse } from "../shared/api.ts";
+import { forgetPlaybackState } from "../delivery/playback-state.ts";
+import { signPlaybackToken } from "../delivery/playback-token.ts";
 
 export const videos = new Hono<AppEnv>();
 
@@ -35,6 +37,7 @@ videos.patch("/:id", async (c) => {
     patch.visibility = body.visibility;
   }
   await updateVideo(c.env.DB, row.id, patch, Date.now());
+  forgetPlaybackState(row.id);
   return c.json<VideoResponse>(toVideoResponse({ ...row, ...patch }));
 });
 
@@ -42,6 +45,22 @@ videos.delete("/:id", async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
   await removeVideo(c.env, row);
   return c.body(null, 204);
+});
+
+/** The master playlist URL a player should load; private videos get a signed, expiring path. */
+videos.get("/:id/playback", async (c) => {
+  const user = c.get("user");
+  const id = c.req.param("id");
+  const row = isVideoId(id) ? await findVideo(c.env.DB, id) : undefined;
+  // A public video plays for anyone signed in; a private one for its owner (and admins).
+  const allowed = row && (row.visibility === "public" || row.ownerId === user.id || user.role === "admin");
+  if (!allowed) throw notFound();
+  if (!(row.status === "READY" || (row.status === "PROCESSING" && row.playable))) {
+    throw new ApiError(409, "not_playable_yet", row.message || "The video cannot be played yet.");
+  }
+  const base = new URL(`/videos/${row.id}/`, c.req.url);
+  const path = row.visibility === "private" ? `p/${await signPlaybackToken(c.env.JWT_SECRET, row.id)}/index.m3u8` : "index.m3u8";
+  return c.json<PlaybackResponse>({ url: new URL(path, base).toString() });
 });
 
 videos.post("/:id/cancel", async (c) => {

@@ -37,6 +37,12 @@ export interface VideoListResponse {
   videos: VideoResponse[];
 }
 
+/** GET /api/videos/:id/playback */
+export interface PlaybackResponse {
+  /** Absolute URL of the master playlist; for a private video it carries a signed, expiring token in its path. */
+  url: string;
+}
+
 export interface ErrorResponse {
   error: string;
   message: string;

@@ -4,6 +4,7 @@ import { outputPrefix, sourceKey } from "../storage/keys.ts";
 import { deleteObjects } from "../storage/objects.ts";
 import { uploadSession } from "../tus/session-stub.ts";
 import { transcoderFor } from "../jobs/transcoder-client.ts";
+import { forgetPlaybackState } from "../delivery/playback-state.ts";
 
 /**
  * Removes a video entirely: its upload session (aborting any multipart upload), a running
@@ -15,4 +16,5 @@ export async function removeVideo(env: Env, row: VideoRow): Promise<void> {
   if (row.status === "PROCESSING") await transcoderFor(env).cancel(row.id);
   await deleteObjects(env.MEDIA, outputPrefix(row.id), [sourceKey(row.id)]);
   await deleteVideoRow(env.DB, row.id);
+  forgetPlaybackState(row.id);
 }

@@ -1,0 +1,101 @@
+import { Hono, type Context } from "hono";
+import { ApiError, notFound } from "../http/errors.ts";
+import { isVideoId } from "../videos/ids.ts";
+import { OUTPUT_FILE } from "../shared/transcode.ts";
+import { outputPrefix } from "../storage/keys.ts";
+import { contentTypeOf } from "../storage/content-types.ts";
+import { cacheControlFor, edgeTtlFor, fileKind } from "../delivery/cache-policy.ts";
+import { parseRange } from "../delivery/range.ts";
+import { isServable, playbackState } from "../delivery/playback-state.ts";
+import { verifyPlaybackToken } from "../delivery/playback-token.ts";
+
+type PlaybackEnv = { Bindings: Env };
+
+/**
+ * HLS delivery: /videos/<id>/<file> (public videos) and /videos/<id>/p/<token>/<file> (private).
+ * The Worker runs in the colo nearest the viewer and answers from that colo's cache
+ * (caches.default); a miss reads R2 and fills the cache in the background.
+ */
+export const playback = new Hono<PlaybackEnv>();
+
+playback.get("/:id/p/:token/*", (c) => serveFile(c, c.req.param("id"), filePath(c, `/p/${c.req.param("token")}/`), c.req.param("token")));
+playback.get("/:id/*", (c) => serveFile(c, c.req.param("id"), filePath(c, "/"), null));
+
+function filePath(c: Context<PlaybackEnv>, after: string): string {
+  const path = c.req.path;
+  const at = path.indexOf(after, "/videos/".length);
+  return path.slice(at + after.length);
+}
+
+async function serveFile(c: Context<PlaybackEnv>, id: string, path: string, token: string | null): Promise<Response> {
+  // Strict names: only the outputs of a job, never sources, temp parts or anything else in the bucket.
+  if (!isVideoId(id) || !OUTPUT_FILE.test(path)) throw notFound("File");
+  const state = await playbackState(c.env, id);
+  if (!state || !isServable(state)) throw notFound("Video");
+  if (state.visibility === "private" && !(token && (await verifyPlaybackToken(c.env.JWT_SECRET, id, token)))) {
+    throw new ApiError(403, "playback_token_required", "This video is private: ask its owner for a playback link.");
+  }
+
+  const finished = state.status === "READY";
+  const kind = fileKind(path);
+  // The attempt is part of the key: a retried job's files never mix with an earlier attempt's.
+  const cacheKey = new Request(`https://edge-cache.invalid/${id}/a${state.attempts}/${path}`);
+  const cache = caches.default;
+  let stored = await cache.match(cacheKey);
+  const hit = stored !== undefined;
+  if (!stored) {
+    const object = await c.env.MEDIA.get(`${outputPrefix(id)}${path}`);
+    if (!object) throw notFound("File");
+    const ttl = edgeTtlFor(kind, finished);
+    stored = new Response(object.body, {
+      headers: {
+        "Content-Type": contentTypeOf(path),
+        "Content-Length": String(object.size),
+        ETag: object.httpEtag,
+        "Cache-Control": `public, max-age=${ttl}`,
+      },
+    });
+    if (ttl > 0) {
+      const copy = stored.clone();
+      c.executionCtx.waitUntil(cache.put(cacheKey, copy));
+    }
+  }
+  return respond(c.req.raw, stored, {
+    "Cache-Control": cacheControlFor(kind, finished),
+    "X-Cache": hit ? "HIT" : "MISS",
+    "X-Edge-Colo": String((c.req.raw.cf as { colo?: string } | undefined)?.colo ?? "local"),
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Length, Content-Range, ETag, X-Cache, X-Edge-Colo",
+    "Accept-Ranges": "bytes",
+  });
+}
+
+/** 200, 206 (Range), 304 (If-None-Match) or 416 from a full stored response. */
+async function respond(request: Request, stored: Response, extra: Record<string, string>): Promise<Response> {
+  const headers = new Headers(stored.headers);
+  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+  const etag = headers.get("ETag");
+  const ifNoneMatch = request.headers.get("If-None-Match");
+  if (etag && ifNoneMatch && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+    await stored.body?.cancel();
+    headers.delete("Content-Length");
+    return new Response(null, { status: 304, headers });
+  }
+  const size = Number(headers.get("Content-Length"));
+  const range = parseRange(request.headers.get("Range"), size);
+  if (range === null) return new Response(stored.body, { status: 200, headers });
+  if (range === "unsatisfiable") {
+    await stored.body?.cancel();
+    headers.set("Content-Range", `bytes */${size}`);
+    headers.delete("Content-Length");
+    return new Response(null, { status: 416, headers });
+  }
+  // Files are small (segments of a few seconds): slicing the stored bytes is simpler than ranged reads.
+  return sliceOf(await stored.arrayBuffer(), range, headers);
+}
+
+function sliceOf(bytes: ArrayBuffer, range: { start: number; end: number }, headers: Headers): Response {
+  headers.set("Content-Range", `bytes ${range.start}-${range.end}/${bytes.byteLength}`);
+  headers.set("Content-Length", String(range.end - range.start + 1));
+  return new Response(bytes.slice(range.start, range.end + 1), { status: 206, headers });
+}

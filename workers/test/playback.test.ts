@@ -1,0 +1,174 @@
+import { SELF, env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BASE, tokenFor } from "./helpers.ts";
+import { sourceKey } from "../src/storage/keys.ts";
+import { signPlaybackToken } from "../src/delivery/playback-token.ts";
+
+let alice: string;
+let bob: string;
+beforeAll(async () => {
+  alice = await tokenFor("alice");
+  bob = await tokenFor("bob");
+});
+
+const SEGMENT = new Uint8Array(1000).map((_, i) => i % 251);
+
+/** A transcoded video: its row in D1 and its HLS files in R2. */
+async function videoWithOutputs(opts: { status?: string; playable?: boolean; visibility?: "public" | "private" } = {}): Promise<string> {
+  const id = crypto.randomUUID();
+  const now = Date.now();
+  await env.DB.prepare(
+    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, upload_expires_at, created_at, updated_at)
+     VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', ?, ?, ?, 1, ?, ?, ?)`,
+  )
+    .bind(id, opts.status ?? "READY", opts.playable ?? true ? 1 : 0, opts.visibility ?? "public", now + 1e9, now, now)
+    .run();
+  const put = (path: string, body: string | Uint8Array) => env.MEDIA.put(`videos/${id}/${path}`, body);
+  await put("index.m3u8", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=700000\n240p/index.m3u8\n");
+  await put("240p/index.m3u8", "#EXTM3U\n#EXTINF:4,\nseg_00000.ts\n#EXT-X-ENDLIST\n");
+  await put("240p/seg_00000.ts", SEGMENT);
+  await put("poster.jpg", new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
+  await env.MEDIA.put(sourceKey(id), "the source");
+  return id;
+}
+
+const get = (path: string, headers: Record<string, string> = {}) => SELF.fetch(`${BASE}${path}`, { headers });
+
+/** The cache is filled in the background after a miss; ask until it answers from the cache. */
+async function untilHit(path: string): Promise<Response> {
+  for (let i = 0; i < 50; i++) {
+    const res = await get(path);
+    if (res.headers.get("X-Cache") === "HIT") return res;
+    await res.body?.cancel();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${path} never came from the cache`);
+}
+
+describe("HLS delivery", () => {
+  it("serves each kind with its type and cache policy, from R2 first and from the cache after", async () => {
+    const id = await videoWithOutputs();
+    const first = await get(`/videos/${id}/index.m3u8`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("X-Cache")).toBe("MISS");
+    expect(first.headers.get("Content-Type")).toBe("application/vnd.apple.mpegurl");
+    expect(first.headers.get("Cache-Control")).toBe("public, max-age=3600, stale-while-revalidate=86400");
+    expect(first.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(first.headers.get("X-Edge-Colo")).toBeTruthy();
+    expect(await first.text()).toContain("240p/index.m3u8");
+    const second = await untilHit(`/videos/${id}/index.m3u8`);
+    expect(await second.text()).toContain("240p/index.m3u8");
+
+    const segment = await untilHit(`/videos/${id}/240p/seg_00000.ts`);
+    expect(segment.headers.get("Content-Type")).toBe("video/mp2t");
+    expect(segment.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    expect(new Uint8Array(await segment.arrayBuffer())).toEqual(SEGMENT);
+
+    const poster = await get(`/videos/${id}/poster.jpg`);
+    expect(poster.headers.get("Content-Type")).toBe("image/jpeg");
+    expect(poster.headers.get("Cache-Control")).toBe("public, max-age=604800");
+    await poster.body?.cancel();
+  });
+
+  it("answers Range with 206 from R2 and from the cache, 416 when unsatisfiable, HEAD without a body", async () => {
+    const id = await videoWithOutputs();
+    const path = `/videos/${id}/240p/seg_00000.ts`;
+    const fromR2 = await get(path, { Range: "bytes=0-99" });
+    expect(fromR2.status).toBe(206);
+    expect(fromR2.headers.get("X-Cache")).toBe("MISS");
+    expect(fromR2.headers.get("Content-Range")).toBe("bytes 0-99/1000");
+    expect(new Uint8Array(await fromR2.arrayBuffer())).toEqual(SEGMENT.slice(0, 100));
+    await (await untilHit(path)).body?.cancel();
+    const fromCache = await get(path, { Range: "bytes=-10" });
+    expect(fromCache.status).toBe(206);
+    expect(fromCache.headers.get("X-Cache")).toBe("HIT");
+    expect(fromCache.headers.get("Content-Range")).toBe("bytes 990-999/1000");
+    expect(new Uint8Array(await fromCache.arrayBuffer())).toEqual(SEGMENT.slice(990));
+    const beyond = await get(path, { Range: "bytes=5000-" });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get("Content-Range")).toBe("bytes */1000");
+    const head = await SELF.fetch(`${BASE}${path}`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("Content-Length")).toBe("1000");
+    expect(await head.text()).toBe("");
+  });
+
+  it("answers If-None-Match with 304", async () => {
+    const id = await videoWithOutputs();
+    const first = await get(`/videos/${id}/poster.jpg`);
+    const etag = first.headers.get("ETag")!;
+    await first.body?.cancel();
+    expect(etag).toMatch(/^"/);
+    const again = await get(`/videos/${id}/poster.jpg`, { "If-None-Match": etag });
+    expect(again.status).toBe(304);
+    expect(await get(`/videos/${id}/poster.jpg`, { "If-None-Match": '"other"' }).then((r) => r.status)).toBe(200);
+  });
+
+  it("never caches the growing playlist of a video still processing, and hides a video not yet playable", async () => {
+    const id = await videoWithOutputs({ status: "PROCESSING", playable: true });
+    for (let i = 0; i < 3; i++) {
+      const res = await get(`/videos/${id}/240p/index.m3u8`);
+      expect(res.headers.get("X-Cache")).toBe("MISS");
+      expect(res.headers.get("Cache-Control")).toBe("public, max-age=2");
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const segment = await get(`/videos/${id}/240p/seg_00000.ts`);
+    expect(segment.headers.get("Cache-Control")).toBe("public, max-age=300");
+    await segment.body?.cancel();
+    const hidden = await videoWithOutputs({ status: "PROCESSING", playable: false });
+    expect((await get(`/videos/${hidden}/index.m3u8`)).status).toBe(404);
+  });
+
+  it("plays a private video only with a valid token in the path, which survives relative URLs", async () => {
+    const id = await videoWithOutputs({ visibility: "private" });
+    expect((await get(`/videos/${id}/index.m3u8`)).status).toBe(403);
+    const api = (token: string) => get(`/api/videos/${id}/playback`, { Authorization: `Bearer ${token}` });
+    expect((await api(bob)).status).toBe(404);
+    const { url } = (await (await api(alice)).json()) as { url: string };
+    expect(url).toMatch(new RegExp(`/videos/${id}/p/[^/]+/index\\.m3u8$`));
+    const master = await SELF.fetch(url);
+    expect(master.status).toBe(200);
+    // The player resolves "240p/index.m3u8" against the master's URL: the token stays in the path.
+    const variantUrl = new URL("240p/index.m3u8", url);
+    const variant = await SELF.fetch(variantUrl);
+    expect(variant.status).toBe(200);
+    await variant.body?.cancel();
+    expect((await SELF.fetch(new URL("seg_00000.ts", variantUrl))).status).toBe(200);
+    const forged = url.replace(/\/p\/[^/]+\//, "/p/zzzzzz.AAAA/");
+    expect((await SELF.fetch(forged)).status).toBe(403);
+    const expired = await signPlaybackToken(env.JWT_SECRET, id, Math.floor(Date.now() / 1000) - 7 * 3600);
+    expect((await get(`/videos/${id}/p/${expired}/index.m3u8`)).status).toBe(403);
+    const otherVideo = await signPlaybackToken(env.JWT_SECRET, crypto.randomUUID());
+    expect((await get(`/videos/${id}/p/${otherVideo}/index.m3u8`)).status).toBe(403);
+  });
+
+  it("serves public playback URLs to any signed-in viewer", async () => {
+    const id = await videoWithOutputs();
+    const res = await get(`/api/videos/${id}/playback`, { Authorization: `Bearer ${bob}` });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { url: string }).url).toBe(`${BASE}/videos/${id}/index.m3u8`);
+  });
+
+  it.each([
+    ["a source", (id: string) => `/videos/${id}/%2e%2e/%2e%2e/sources/${id}`],
+    ["an encoded traversal", (id: string) => `/videos/${id}/240p%2f..%2f..%2fsources`],
+    ["an unknown file", (id: string) => `/videos/${id}/evil.html`],
+    ["a malformed segment name", (id: string) => `/videos/${id}/240p/seg_1.ts`],
+    ["a malformed id", () => `/videos/..%2fsources/index.m3u8`],
+    ["an unknown video", () => `/videos/${crypto.randomUUID()}/index.m3u8`],
+  ])("refuses %s with 404", async (_, path) => {
+    const id = await videoWithOutputs();
+    const res = await get(path(id));
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain("the source");
+  });
+
+  it("stops serving a deleted video at once, cached files included", async () => {
+    const id = await videoWithOutputs();
+    await (await untilHit(`/videos/${id}/240p/seg_00000.ts`)).body?.cancel();
+    const del = await SELF.fetch(`${BASE}/api/videos/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${alice}` } });
+    expect(del.status).toBe(204);
+    expect((await get(`/videos/${id}/240p/seg_00000.ts`)).status).toBe(404);
+  });
+});
