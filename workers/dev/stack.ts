@@ -95,6 +95,37 @@ export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
   return { baseUrl, wrangler, output: () => output, stop };
 }
 
+export interface RunningTranscoder {
+  url: string;
+  process: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** The transcoder as the plain HTTP process the local Worker talks to (TRANSCODER_URL). */
+export async function startTranscoder(opts: { port: number; inheritOutput?: boolean; env?: Record<string, string> }): Promise<RunningTranscoder> {
+  const child = spawn(process.execPath, [join(ROOT, "transcoder", "src", "server.ts")], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, TRANSCODER_PORT: String(opts.port), TRANSCODER_HOST: "127.0.0.1", ...opts.env },
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+    if (opts.inheritOutput) process.stdout.write(chunk);
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const url = `http://127.0.0.1:${opts.port}`;
+  await waitUntil(async () => {
+    if (child.exitCode !== null) throw new Error(`the transcoder exited (${child.exitCode}):\n${output}`);
+    const res = await fetch(`${url}/health`).catch(() => null);
+    return res?.ok === true;
+  }, 30_000, () => `the transcoder did not become ready:\n${output}`);
+  return { url, process: child, output: () => output, stop: () => stopProcess(child) };
+}
+
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -1,10 +1,12 @@
 /**
  * `npm start`: the whole local stack on http://localhost:8787 (PORT overrides): D1 migrations applied,
- * the web app built, wrangler dev with DEV_AUTH and a dev JWT secret.
+ * the web app built, the transcoder (Node + ffmpeg) on TRANSCODER_PORT (8788), and wrangler dev with
+ * DEV_AUTH and a dev JWT secret, wired to each other.
  */
-import { applyMigrations, assertNodeVersion, buildWeb, startWrangler, stopProcess } from "./stack.ts";
+import { applyMigrations, assertNodeVersion, buildWeb, startTranscoder, startWrangler, stopProcess } from "./stack.ts";
 
 const port = Number(process.env.PORT ?? 8787);
+const transcoderPort = Number(process.env.TRANSCODER_PORT ?? 8788);
 
 async function main(): Promise<void> {
   assertNodeVersion();
@@ -12,23 +14,31 @@ async function main(): Promise<void> {
   applyMigrations();
   console.log("• building the web app…");
   buildWeb();
+  console.log("• starting the transcoder…");
+  const transcoder = await startTranscoder({ port: transcoderPort, inheritOutput: true });
   console.log("• starting wrangler dev…");
-  const stack = await startWrangler({ port, inheritOutput: true });
+  const stack = await startWrangler({
+    port,
+    inheritOutput: true,
+    vars: { PUBLIC_URL: `http://127.0.0.1:${port}`, TRANSCODER_URL: transcoder.url },
+  });
   const url = `http://localhost:${port}`;
   console.log(`
 Edge Video is running:
   web app          ${url}/
   tus endpoint     ${url}/api/video/uploads
+  transcoder       ${transcoder.url}/health
   dev login        curl -X POST ${url}/api/auth/dev-login -H 'content-type: application/json' -d '{"userId":"alice","role":"creator"}'
-  cron (expiry)    curl '${url}/__scheduled?cron=0+*/6+*+*+*'
+  crons            curl '${url}/__scheduled?cron=*+*+*+*+*'   (jobs)   curl '${url}/__scheduled?cron=0+*/6+*+*+*'   (expiry)
 Press Ctrl+C to stop.`);
   const shutdown = async () => {
-    await stopProcess(stack.wrangler);
+    await Promise.all([stopProcess(stack.wrangler), stopProcess(transcoder.process)]);
     process.exit(0);
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
-  stack.wrangler.on("exit", (code) => process.exit(code ?? 1));
+  stack.wrangler.on("exit", (code) => void stopProcess(transcoder.process).then(() => process.exit(code ?? 1)));
+  transcoder.process.on("exit", (code) => void stopProcess(stack.wrangler).then(() => process.exit(code ?? 1)));
 }
 
 main().catch((error: unknown) => {

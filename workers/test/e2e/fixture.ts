@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, applyMigrations, assertNodeVersion, ensureWebBuilt, startWrangler, type RunningStack } from "../../dev/stack.ts";
+import { ROOT, applyMigrations, assertNodeVersion, ensureWebBuilt, startTranscoder, startWrangler, type RunningStack, type RunningTranscoder } from "../../dev/stack.ts";
 
 export interface TestStack extends RunningStack {
   persistTo: string;
+  transcoder: RunningTranscoder | null;
   tokenFor(userId: string, role?: "creator" | "admin"): Promise<string>;
   /** SHA-256 and size of an object in the local R2 bucket, read with wrangler's own CLI. */
   r2Object(key: string): { size: number; sha256: string } | null;
@@ -26,15 +27,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startTestStack(vars: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(opts: { vars?: Record<string, string>; transcoder?: boolean } = {}): Promise<TestStack> {
   assertNodeVersion();
   const persistTo = mkdtempSync(join(tmpdir(), "edge-video-state-"));
   applyMigrations(persistTo);
   ensureWebBuilt();
-  const stack = await startWrangler({ port: await freePort(), persistTo, vars });
+  const transcoder = opts.transcoder ? await startTranscoder({ port: await freePort() }) : null;
+  const port = await freePort();
+  const stack = await startWrangler({
+    port,
+    persistTo,
+    vars: {
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...(transcoder ? { TRANSCODER_URL: transcoder.url } : {}),
+      ...opts.vars,
+    },
+  });
   return {
     ...stack,
     persistTo,
+    transcoder,
     async tokenFor(userId, role = "creator") {
       const res = await fetch(`${stack.baseUrl}/api/auth/dev-login`, {
         method: "POST",
@@ -58,6 +70,7 @@ export async function startTestStack(vars: Record<string, string> = {}): Promise
     },
     async close() {
       await stack.stop();
+      await transcoder?.stop();
       rmSync(persistTo, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,102 @@
+/**
+ * End to end: tus-js-client uploads a real clip to the local stack; the queue wakes the dispatcher,
+ * the transcoder (real ffmpeg) turns it into HLS through the per-job routes, and the video becomes
+ * READY by itself. ffprobe then reads the ladder over HTTP from the Worker's playback routes.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestStack, type TestStack } from "./fixture.ts";
+import { tusUpload } from "../../dev/tus-client.ts";
+import type { VideoResponse } from "../../src/shared/api.ts";
+
+let stack: TestStack;
+let token: string;
+let dir: string;
+
+beforeAll(async () => {
+  stack = await startTestStack({ transcoder: true });
+  token = await stack.tokenFor("alice");
+  dir = mkdtempSync(join(tmpdir(), "edge-video-clips-"));
+});
+afterAll(async () => {
+  if (process.env.E2E_DEBUG) console.log(stack?.output(), stack?.transcoder?.output());
+  await stack?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function clip(name: string, lavfi: string[]): Buffer {
+  const file = join(dir, name);
+  execFileSync("ffmpeg", ["-v", "error", "-y", ...lavfi, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", file]);
+  return readFileSync(file);
+}
+
+async function video(id: string): Promise<VideoResponse> {
+  const res = await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+  return (await res.json()) as VideoResponse;
+}
+
+/** Polls the video until `done` holds; returns every state seen, in order. */
+async function until(id: string, done: (v: VideoResponse) => boolean, timeoutMs = 150_000): Promise<VideoResponse[]> {
+  const seen: VideoResponse[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await video(id);
+    seen.push(v);
+    if (done(v)) return seen;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`video ${id} stuck: ${JSON.stringify(seen.at(-1))}\n${stack.transcoder?.output().slice(-3000)}`);
+}
+
+const upload = async (file: Buffer, filename: string) =>
+  (await tusUpload({ endpoint: `${stack.baseUrl}/api/video/uploads`, token, file, chunkSize: 5 * 1024 * 1024, filename })).split("/").pop()!;
+
+function ffprobe(url: string): { streams: { codec_type: string; width?: number; height?: number }[] } {
+  return JSON.parse(execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,width,height", "-of", "json", url], { encoding: "utf8" }));
+}
+
+describe("upload → queue → transcoder → READY", () => {
+  it("turns a 720p clip with audio into a playable 3-tier HLS ladder by itself", async () => {
+    const file = clip("landscape.mp4", ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "8"]);
+    const id = await upload(file, "landscape.mp4");
+    const states = await until(id, (v) => v.status === "READY" || v.status === "FAILED");
+    const ready = states.at(-1)!;
+    expect(ready).toMatchObject({ status: "READY", progress: 100, playable: true, error: null, hlsUrl: `/videos/${id}/index.m3u8` });
+    expect(ready.sourceSha256).toBe(createHash("sha256").update(file).digest("hex"));
+    expect(ready.durationSec).toBeCloseTo(8, 0);
+    expect(ready.renditions.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(["240p:426x240", "480p:854x480", "720p:1280x720"]);
+    // Progress only moves forward.
+    const progress = states.map((s) => s.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+
+    const master = await (await fetch(`${stack.baseUrl}/videos/${id}/index.m3u8`)).text();
+    expect(master.indexOf("240p/index.m3u8")).toBeLessThan(master.indexOf("720p/index.m3u8"));
+    for (const tier of ["240p", "480p", "720p"]) {
+      const playlist = await (await fetch(`${stack.baseUrl}/videos/${id}/${tier}/index.m3u8`)).text();
+      expect(playlist.trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
+      const total = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+      expect(total).toBeCloseTo(8, 0);
+    }
+    const probe = ffprobe(`${stack.baseUrl}/videos/${id}/index.m3u8`);
+    const heights = probe.streams.filter((s) => s.codec_type === "video").map((s) => s.height);
+    expect(new Set(heights)).toEqual(new Set([240, 480, 720]));
+    expect(probe.streams.some((s) => s.codec_type === "audio")).toBe(true);
+
+    const poster = new Uint8Array(await (await fetch(`${stack.baseUrl}/videos/${id}/poster.jpg`)).arrayBuffer());
+    expect([poster[0], poster[1]]).toEqual([0xff, 0xd8]);
+    // The plan's choice: the source is removed once the ladder exists.
+    expect(stack.r2Object(`sources/${id}`)).toBeNull();
+  });
+
+  it("fails random bytes named .mp4 permanently, with a reason the creator can read", async () => {
+    const id = await upload(randomBytes(300_000), "holiday.mp4");
+    const failed = (await until(id, (v) => v.status === "FAILED" || v.status === "READY")).at(-1)!;
+    expect(failed.status).toBe("FAILED");
+    expect(failed.error).toMatch(/video/i);
+    expect(failed.message).toContain(failed.error!);
+  });
+});
