@@ -8,9 +8,19 @@ import { tusDiscovery, tusVersion, uploads } from "./routes/uploads.ts";
 import { videos } from "./routes/videos.ts";
 import { internal } from "./routes/internal.ts";
 import { playback } from "./routes/playback.ts";
+import { admin } from "./routes/admin.ts";
+import { count, countersDue, flushCounters } from "./costs/meter.ts";
+import { videoIdInPath } from "./videos/ids.ts";
 
 /** Middleware and route mounting; handlers live in routes/, one file per resource. */
 export const app = new Hono<AppEnv>();
+
+// Metering: every request counts (attributed to the video in its path); counts are flushed in the background.
+app.use("*", async (c, next) => {
+  await next();
+  count(videoIdInPath(c.req.path), "workers_requests");
+  if (countersDue()) c.executionCtx.waitUntil(flushCounters(c.env.DB));
+});
 
 // Tus discovery headers are added to OPTIONS answers, including the CORS preflight answered below.
 app.use("/api/video/uploads/*", tusDiscovery);
@@ -34,6 +44,7 @@ app.use("/api/*", async (c, next) => {
 app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);
 app.route("/api/videos", videos);
+app.route("/api/admin", admin);
 app.route("/internal", internal);
 app.route("/videos", playback);
 

@@ -4,11 +4,14 @@ import { expireUploads } from "./jobs/expire-uploads.ts";
 import { consumeJobMessages } from "./jobs/consumer.ts";
 import { dispatchNext } from "./jobs/dispatch.ts";
 import type { TranscodeJobMessage } from "./shared/transcode.ts";
+import { previousDay, rollUpDay } from "./costs/ledger.ts";
+import { checkSpike } from "./costs/alerts.ts";
+import { utcDay } from "./costs/meter.ts";
 
 export { UploadSession } from "./tus/upload-session.ts";
 export { TranscoderContainer } from "./jobs/transcoder-container.ts";
 
-export const CRONS = { everyMinute: "* * * * *", every6Hours: "0 */6 * * *" } as const;
+export const CRONS = { everyMinute: "* * * * *", every6Hours: "0 */6 * * *", daily: "10 0 * * *" } as const;
 
 export default {
   fetch: (request, env, ctx) => app.fetch(applyMethodOverride(request), env, ctx),
@@ -22,5 +25,11 @@ export default {
     }
     // Every minute: re-queue jobs whose transcoder went silent, start waiting jobs.
     if (controller.cron === CRONS.everyMinute) await dispatchNext(env, { now: controller.scheduledTime });
+    // Daily: yesterday's usage becomes ledger rows, then the spike check compares it with the day before.
+    if (controller.cron === CRONS.daily) {
+      const yesterday = previousDay(utcDay(controller.scheduledTime));
+      await rollUpDay(env, yesterday, controller.scheduledTime);
+      await checkSpike(env, yesterday);
+    }
   },
 } satisfies ExportedHandler<Env, TranscodeJobMessage>;

@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, real, index } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, real, index, primaryKey, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Rendition } from "../shared/transcode.ts";
 
 /** Every state a video passes through (DESIGN.md §3). */
@@ -55,6 +55,9 @@ export const videos = sqliteTable(
     uploadedAt: integer("uploaded_at"),
     playableAt: integer("playable_at"),
     encodeSeconds: real("encode_seconds"),
+    /** Bytes of the HLS outputs in R2 (set at READY), and when the source left R2: storage over time. */
+    outputBytes: integer("output_bytes").notNull().default(0),
+    sourceDeletedAt: integer("source_deleted_at"),
     uploadExpiresAt: integer("upload_expires_at").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -68,3 +71,63 @@ export const videos = sqliteTable(
 );
 
 export type VideoRow = typeof videos.$inferSelect;
+
+/**
+ * Metered usage: one counter per UTC day, video ('' when no video is involved) and kind of cost.
+ * Counters are only ever incremented; one-off events carry a key in `usage_events` so a redelivered
+ * message or a repeated report never counts twice.
+ */
+export const usage = sqliteTable(
+  "usage",
+  {
+    day: text("day").notNull(),
+    videoId: text("video_id").notNull(),
+    kind: text("kind").notNull(),
+    quantity: real("quantity").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.videoId, t.kind] })],
+);
+
+export const usageEvents = sqliteTable("usage_events", {
+  key: text("key").primaryKey(),
+  at: integer("at").notNull(),
+});
+
+/** The ledger: the daily roll-up of usage into dollars, per video, with a breakdown by kind. */
+export const costDaily = sqliteTable(
+  "cost_daily",
+  {
+    day: text("day").notNull(),
+    videoId: text("video_id").notNull(),
+    usd: real("usd").notNull(),
+    breakdown: text("breakdown", { mode: "json" }).$type<Record<string, number>>().notNull(),
+    rolledUpAt: integer("rolled_up_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.videoId] })],
+);
+
+/** Alerts raised (spike, budget reached): at most one per day and kind. */
+export const costAlerts = sqliteTable(
+  "cost_alerts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    day: text("day").notNull(),
+    kind: text("kind").notNull(),
+    message: text("message").notNull(),
+    usd: real("usd").notNull(),
+    previousUsd: real("previous_usd"),
+    delivered: integer("delivered", { mode: "boolean" }).notNull().default(false),
+    deliveryAttempts: integer("delivery_attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("cost_alerts_day_kind").on(t.day, t.kind)],
+);
+
+/** Who changed the budget settings, when, from what to what. */
+export const budgetChanges = sqliteTable("budget_changes", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  at: integer("at").notNull(),
+  adminId: text("admin_id").notNull(),
+  before: text("before", { mode: "json" }).notNull(),
+  after: text("after", { mode: "json" }).notNull(),
+});

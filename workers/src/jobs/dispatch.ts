@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { videos } from "../db/schema.ts";
 import { transcodingGate } from "../costs/gate.ts";
@@ -9,9 +9,13 @@ import { transcoderFor, type TranscoderClient } from "./transcoder-client.ts";
 /**
  * Jobs wait in D1, not in the queue: a queue message, a finished job and the minute cron only say
  * "look for work". The next job is the highest priority, then the oldest, QUEUED video whose
- * backoff has passed — which is how an admin's "make it next" works although Queues have no
+ * backoff has passed (HELD ones included, so they resume by themselves, in order, once the budget
+ * allows) — which is how an admin's "make it next" works although Queues have no
  * priority. A claim is one conditional UPDATE, so two dispatchers never start the same job.
  */
+/** Jobs waiting for a transcoder: QUEUED, or HELD by the budget (released by the same loop when it allows). */
+const WAITING: ("QUEUED" | "HELD")[] = ["QUEUED", "HELD"];
+
 export interface DispatchDeps {
   client?: TranscoderClient;
   now?: number;
@@ -31,16 +35,17 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
     const next = await db
       .select()
       .from(videos)
-      .where(and(eq(videos.status, "QUEUED"), or(isNull(videos.nextAttemptAt), lte(videos.nextAttemptAt, now))))
+      .where(and(inArray(videos.status, WAITING), or(isNull(videos.nextAttemptAt), lte(videos.nextAttemptAt, now))))
       .orderBy(desc(videos.priority), asc(videos.createdAt))
       .limit(1)
       .get();
     if (!next) break;
 
-    const gate = await transcodingGate(env, next);
+    const gate = await transcodingGate(env, next, now);
     if (!gate.allowed) {
-      await db.update(videos).set({ status: "HELD", message: gate.message, updatedAt: now }).where(and(eq(videos.id, next.id), eq(videos.status, "QUEUED")));
-      continue;
+      // Held in order: nothing behind the first held job may overtake it.
+      await db.update(videos).set({ status: "HELD", message: gate.message, updatedAt: now }).where(and(eq(videos.id, next.id), inArray(videos.status, WAITING)));
+      break;
     }
 
     const claimed = await db
@@ -53,7 +58,7 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
         progress: 0,
         updatedAt: now,
       })
-      .where(and(eq(videos.id, next.id), eq(videos.status, "QUEUED")))
+      .where(and(eq(videos.id, next.id), inArray(videos.status, WAITING)))
       .returning({ attempts: videos.attempts })
       .get();
     if (!claimed) continue; // another dispatcher took it

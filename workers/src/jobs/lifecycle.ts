@@ -8,6 +8,8 @@ import type { JobClaims } from "./job-token.ts";
 import { JOB_MESSAGES, LEASE_MS, MAX_ATTEMPTS, backoffMs } from "./policy.ts";
 import { transcoderFor } from "./transcoder-client.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
+import { count, meter } from "../costs/meter.ts";
+import { encodeUsage } from "../costs/model.ts";
 
 /**
  * State changes of a job after dispatch: QUEUED → PROCESSING → READY | FAILED | CANCELLED (and back
@@ -40,6 +42,9 @@ export async function recordProgress(env: Env, job: JobClaims, report: Transcode
 /** Final report. False: the attempt is not current (nothing changed). */
 export async function recordResult(env: Env, job: JobClaims, result: TranscodeResult, now = Date.now()): Promise<boolean> {
   const db = drizzle(env.DB);
+  const current = await db.select({ id: videos.id }).from(videos).where(currentAttempt(job)).get();
+  if (!current) return false;
+  await meterEncode(env, job, result, now);
   if (result.ok) {
     const done = await db
       .update(videos)
@@ -61,12 +66,16 @@ export async function recordResult(env: Env, job: JobClaims, result: TranscodeRe
       .where(currentAttempt(job))
       .returning({ id: videos.id })
       .get();
+    if (!done) return false;
+    // Storage is metered over time from these two facts: the outputs' size, and when the source left.
+    const outputBytes = await sizeOfOutputs(env, job.videoId);
     // The plan's choice: the source goes once the ladder exists (KEEP_SOURCE keeps it).
-    if (done && env.KEEP_SOURCE !== "true") await env.MEDIA.delete(sourceKey(job.videoId));
-    return done !== undefined;
+    const dropSource = env.KEEP_SOURCE !== "true";
+    if (dropSource) await env.MEDIA.delete(sourceKey(job.videoId));
+    await db.update(videos).set({ outputBytes, ...(dropSource ? { sourceDeletedAt: now } : {}) }).where(eq(videos.id, job.videoId));
+    return true;
   }
-  const row = await db.select().from(videos).where(currentAttempt(job)).get();
-  if (!row) return false;
+  const row = (await db.select().from(videos).where(currentAttempt(job)).get())!;
   const final = result.permanent || row.attempts >= MAX_ATTEMPTS;
   const wait = backoffMs(row.attempts);
   await db
@@ -86,6 +95,33 @@ export async function recordResult(env: Env, job: JobClaims, result: TranscodeRe
     )
     .where(currentAttempt(job));
   return true;
+}
+
+/** Compute of an attempt, counted once per attempt whatever its outcome (a failed encode is billed too). */
+async function meterEncode(env: Env, job: JobClaims, result: TranscodeResult, now: number): Promise<void> {
+  const seconds = result.encodeSeconds ?? 0;
+  if (seconds <= 0) return;
+  const { vcpuSeconds, gibSeconds } = encodeUsage(seconds, result.instanceType ?? env.TRANSCODER_INSTANCE_TYPE);
+  await meter(
+    env.DB,
+    [
+      { videoId: job.videoId, kind: "container_vcpu_seconds", quantity: vcpuSeconds },
+      { videoId: job.videoId, kind: "container_gib_seconds", quantity: gibSeconds },
+    ],
+    { now, onceKey: `encode:${job.videoId}:${job.attempt}` },
+  );
+}
+
+async function sizeOfOutputs(env: Env, videoId: string): Promise<number> {
+  let bytes = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await env.MEDIA.list({ prefix: outputPrefix(videoId), cursor });
+    count(videoId, "r2_class_a"); // a list is a Class A operation
+    bytes += page.objects.reduce((sum, o) => sum + o.size, 0);
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return bytes;
 }
 
 const CANCELLABLE = ["UPLOADING", "QUEUED", "HELD", "PROCESSING"] as const;

@@ -9,6 +9,7 @@ import { dispatchNext } from "../jobs/dispatch.ts";
 import { videos } from "../db/schema.ts";
 import { outputPrefix, sourceKey } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
+import { meter } from "../costs/meter.ts";
 import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../shared/transcode.ts";
 
 type JobEnv = { Bindings: Env; Variables: { job: JobClaims } };
@@ -38,6 +39,7 @@ internal.use("/jobs/:id/*", requireCurrentJob);
 internal.get("/jobs/:id/source", async (c) => {
   const object = await c.env.MEDIA.get(sourceKey(c.get("job").videoId));
   if (!object) throw new ApiError(404, "source_missing", "The source file is not in storage.");
+  c.executionCtx.waitUntil(meter(c.env.DB, [{ videoId: c.get("job").videoId, kind: "r2_class_b", quantity: 1 }]));
   return new Response(object.body, { headers: { "Content-Length": String(object.size), "Content-Type": "application/octet-stream" } });
 });
 
@@ -48,6 +50,7 @@ internal.put("/jobs/:id/files/*", async (c) => {
   // A streamed put needs a known length; without one, segments are small enough to buffer.
   const body = Number.isFinite(length) && length > 0 && c.req.raw.body ? c.req.raw.body : await c.req.arrayBuffer();
   await c.env.MEDIA.put(`${outputPrefix(c.get("job").videoId)}${path}`, body, { httpMetadata: { contentType: contentTypeOf(path) } });
+  c.executionCtx.waitUntil(meter(c.env.DB, [{ videoId: c.get("job").videoId, kind: "r2_class_a", quantity: 1 }]));
   return c.body(null, 204);
 });
 

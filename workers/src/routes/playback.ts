@@ -8,6 +8,7 @@ import { cacheControlFor, edgeTtlFor, fileKind } from "../delivery/cache-policy.
 import { parseRange } from "../delivery/range.ts";
 import { isServable, playbackState } from "../delivery/playback-state.ts";
 import { verifyPlaybackToken } from "../delivery/playback-token.ts";
+import { count } from "../costs/meter.ts";
 
 type PlaybackEnv = { Bindings: Env };
 
@@ -45,6 +46,7 @@ async function serveFile(c: Context<PlaybackEnv>, id: string, path: string, toke
   const hit = stored !== undefined;
   if (!stored) {
     const object = await c.env.MEDIA.get(`${outputPrefix(id)}${path}`);
+    count(id, "r2_class_b");
     if (!object) throw notFound("File");
     const ttl = edgeTtlFor(kind, finished);
     stored = new Response(object.body, {

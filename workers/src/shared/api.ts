@@ -43,6 +43,24 @@ export interface PlaybackResponse {
   url: string;
 }
 
+/** GET /api/admin/costs?month=YYYY-MM */
+export interface CostsResponse {
+  month: string;
+  monthToDateUsd: number;
+  capUsd: number;
+  days: { date: string; usd: number; breakdown: Record<string, number> }[];
+  videos: { id: string; usd: number }[];
+  alerts: { day: string; kind: string; message: string; usd: number; previousUsd: number | null; delivered: boolean; createdAt: number }[];
+}
+
+/** GET /api/admin/costs/estimate?activeUsers=N */
+export interface CostEstimateResponse {
+  formula: string;
+  params: { activeUsers: number; videosPerUserPerMonth: number; mbPerVideo: number; outputFactor: number; usdPerGbMonth: number };
+  estimateUsd: number;
+  metered: { monthToDateUsd: number; projectedMonthUsd: number };
+}
+
 export interface ErrorResponse {
   error: string;
   message: string;

@@ -63,6 +63,8 @@ export type TranscodeResult =
       sourceBytes: number;
       sourceSha256: string;
       encodeSeconds: number;
+      /** The container instance type the encode ran on (priced by the Worker); absent locally. */
+      instanceType?: string;
     }
   | {
       ok: false;
@@ -70,6 +72,9 @@ export type TranscodeResult =
       error: string;
       /** A permanent failure (not a video, unsupported) is not retried. */
       permanent: boolean;
+      /** Wall seconds spent encoding before the failure, when any (it is billed all the same). */
+      encodeSeconds?: number;
+      instanceType?: string;
     };
 
 /**

@@ -5,6 +5,8 @@ import { BodyReader } from "./body-reader.ts";
 import { markUploadComplete } from "../db/videos.ts";
 import { sourceKey } from "../storage/keys.ts";
 import type { TranscodeJobMessage } from "../shared/transcode.ts";
+import { meter } from "../costs/meter.ts";
+import type { UsageKind } from "../costs/model.ts";
 
 /**
  * One upload = one UploadSession. The object serializes the upload's requests and holds its state in
@@ -332,6 +334,7 @@ export class UploadSession extends DurableObject<Env> {
       const upload = await this.multipart(row);
       const number = (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM part").one().n ?? 0) + 1;
       const part = await upload.uploadPart(number, bytes);
+      this.meterUsage("r2_class_a", 1);
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("INSERT INTO part (number, etag, size) VALUES (?, ?, ?)", part.partNumber, part.etag, bytes.length);
         if (durable.seqs.length) this.sql.exec(`DELETE FROM tail WHERE seq IN (${durable.seqs.map(() => "?").join(",")})`, ...durable.seqs);
@@ -352,6 +355,7 @@ export class UploadSession extends DurableObject<Env> {
     const created = await this.env.MEDIA.createMultipartUpload(key, {
       customMetadata: { videoId: row.video_id, ownerId: row.owner_id },
     });
+    this.meterUsage("r2_class_a", 1);
     this.sql.exec("UPDATE upload SET multipart_id = ?", created.uploadId);
     return created;
   }
@@ -374,12 +378,15 @@ export class UploadSession extends DurableObject<Env> {
       const upload = await this.multipart(row);
       try {
         await upload.complete(parts.map((p) => ({ partNumber: p.number, etag: p.etag })));
+        this.meterUsage("r2_class_a", 1);
       } catch (error) {
         // A retry after a completed-but-unrecorded attempt finds the upload gone and the object there.
         if (!(await this.env.MEDIA.head(sourceKey(row.video_id)))) throw error;
       }
       await markUploadComplete(this.env.DB, row.video_id, row.length!, Date.now());
       await this.env.JOBS.send({ videoId: row.video_id } satisfies TranscodeJobMessage);
+      // A message is written, read and deleted: three queue operations.
+      this.meterUsage("queue_operations", 3);
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("DELETE FROM part");
         this.sql.exec("UPDATE upload SET state = 'complete'");
@@ -391,6 +398,11 @@ export class UploadSession extends DurableObject<Env> {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
+
+  private meterUsage(kind: UsageKind, quantity: number): void {
+    const videoId = this.row()?.video_id ?? null;
+    this.ctx.waitUntil(meter(this.env.DB, [{ videoId, kind, quantity }]));
+  }
 
   private async discardStorage(row: UploadRow, state: "expired" | "terminated"): Promise<void> {
     if (row.multipart_id && row.state !== "complete") {

@@ -1,0 +1,91 @@
+import { Hono } from "hono";
+import { requireAdmin, type AppEnv } from "../http/auth.ts";
+import { ApiError } from "../http/errors.ts";
+import { getBudget, putBudget, validateBudgetPatch, type BudgetSettings } from "../costs/budget.ts";
+import { monthToDateUsd, rollUpDay } from "../costs/ledger.ts";
+import { utcDay } from "../costs/meter.ts";
+import { PLAN_DEFAULTS, planEstimateUsd, type PlanEstimateParams } from "../costs/model.ts";
+import { dispatchNext } from "../jobs/dispatch.ts";
+import type { CostEstimateResponse, CostsResponse } from "../shared/api.ts";
+
+/** Admin API: budget settings (KV) and costs (the D1 ledger). Admin role only (403 otherwise). */
+export const admin = new Hono<AppEnv>();
+admin.use("*", requireAdmin);
+
+admin.get("/budget", async (c) => c.json<BudgetSettings>(await getBudget(c.env.CONFIG)));
+
+admin.put("/budget", async (c) => {
+  const body = await c.req.json().catch(() => {
+    throw new ApiError(400, "invalid_json", "The body must be JSON.");
+  });
+  const settings = await putBudget(c.env, c.get("user").id, validateBudgetPatch(body));
+  // A raised cap or a switch turned back on releases held jobs, in order, now.
+  c.executionCtx.waitUntil(dispatchNext(c.env));
+  return c.json<BudgetSettings>(settings);
+});
+
+admin.get("/costs", async (c) => {
+  const now = Date.now();
+  const month = c.req.query("month") ?? utcDay(now).slice(0, 7);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new ApiError(400, "invalid_month", "month must be YYYY-MM.");
+  const today = utcDay(now);
+  if (today.startsWith(month)) await rollUpDay(c.env, today, now);
+  const [budget, days, perVideo, alerts] = await Promise.all([
+    getBudget(c.env.CONFIG),
+    c.env.DB.prepare("SELECT day, sum(usd) AS usd, json_group_array(breakdown) AS parts FROM cost_daily WHERE day LIKE ? GROUP BY day ORDER BY day")
+      .bind(`${month}-%`)
+      .all<{ day: string; usd: number; parts: string }>(),
+    c.env.DB.prepare("SELECT video_id AS id, sum(usd) AS usd FROM cost_daily WHERE day LIKE ? AND video_id != '' GROUP BY video_id ORDER BY usd DESC LIMIT 100")
+      .bind(`${month}-%`)
+      .all<{ id: string; usd: number }>(),
+    c.env.DB.prepare("SELECT day, kind, message, usd, previous_usd AS previousUsd, delivered, created_at AS createdAt FROM cost_alerts WHERE day LIKE ? ORDER BY created_at DESC")
+      .bind(`${month}-%`)
+      .all<CostsResponse["alerts"][number]>(),
+  ]);
+  return c.json<CostsResponse>({
+    month,
+    monthToDateUsd: days.results.reduce((sum, d) => sum + d.usd, 0),
+    capUsd: budget.monthlyCapUsd,
+    days: days.results.map((d) => ({ date: d.day, usd: d.usd, breakdown: sumBreakdowns(JSON.parse(d.parts) as string[]) })),
+    videos: perVideo.results,
+    alerts: alerts.results.map((a) => ({ ...a, delivered: Boolean(a.delivered) })),
+  });
+});
+
+/** The plan's formula with its assumptions as parameters, beside a projection from this month's metered spend. */
+admin.get("/costs/estimate", async (c) => {
+  const param = (name: keyof PlanEstimateParams, fallback: number) => {
+    const raw = c.req.query(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new ApiError(400, "invalid_parameter", `${name} must be a non-negative number.`);
+    return value;
+  };
+  if (c.req.query("activeUsers") === undefined) throw new ApiError(400, "missing_active_users", "Give activeUsers, e.g. ?activeUsers=500.");
+  const params: PlanEstimateParams = {
+    activeUsers: param("activeUsers", 0),
+    videosPerUserPerMonth: param("videosPerUserPerMonth", PLAN_DEFAULTS.videosPerUserPerMonth),
+    mbPerVideo: param("mbPerVideo", PLAN_DEFAULTS.mbPerVideo),
+    outputFactor: param("outputFactor", PLAN_DEFAULTS.outputFactor),
+    usdPerGbMonth: param("usdPerGbMonth", PLAN_DEFAULTS.usdPerGbMonth),
+  };
+  const now = Date.now();
+  const spent = await monthToDateUsd(c.env, now);
+  const date = new Date(now);
+  const daysInMonth = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
+  const elapsedDays = date.getUTCDate() - 1 + (now % 86_400_000) / 86_400_000;
+  return c.json<CostEstimateResponse>({
+    formula: "activeUsers × videosPerUserPerMonth × mbPerVideo × outputFactor / 1000 × usdPerGbMonth",
+    params,
+    estimateUsd: planEstimateUsd(params),
+    metered: { monthToDateUsd: spent, projectedMonthUsd: elapsedDays > 0 ? (spent / elapsedDays) * daysInMonth : 0 },
+  });
+});
+
+function sumBreakdowns(parts: string[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const part of parts) {
+    for (const [kind, usd] of Object.entries(JSON.parse(part) as Record<string, number>)) total[kind] = (total[kind] ?? 0) + usd;
+  }
+  return total;
+}
