@@ -1,0 +1,215 @@
+import { SELF, env } from "cloudflare:test";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { meter, utcDay } from "../src/costs/meter.ts";
+import { rollUpDay } from "../src/costs/ledger.ts";
+import { checkSpike } from "../src/costs/alerts.ts";
+import { dispatchNext } from "../src/jobs/dispatch.ts";
+import type { TranscoderClient } from "../src/jobs/transcoder-client.ts";
+import { findVideo } from "../src/db/videos.ts";
+import { sourceKey } from "../src/storage/keys.ts";
+import type { TranscodeRequest } from "../src/shared/transcode.ts";
+import type { CostsResponse } from "../src/shared/api.ts";
+import { BASE, tokenFor } from "./helpers.ts";
+import { DEFAULT_BUDGET } from "../src/costs/budget.ts";
+
+class TwinTranscoder implements TranscoderClient {
+  started: TranscodeRequest[] = [];
+  async start(request: TranscodeRequest) {
+    this.started.push(request);
+    return "accepted" as const;
+  }
+  async cancel() {}
+}
+
+let admin: string;
+let alice: string;
+beforeAll(async () => {
+  admin = await tokenFor("root", "admin");
+  alice = await tokenFor("alice");
+});
+beforeEach(async () => {
+  await env.CONFIG.delete("budget");
+  await env.DB.prepare("UPDATE videos SET status = 'CANCELLED' WHERE status IN ('QUEUED', 'PROCESSING', 'HELD')").run();
+});
+
+const adminApi = (path: string, init: RequestInit = {}, token = admin) =>
+  SELF.fetch(`${BASE}/api/admin${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, "content-type": "application/json" } });
+const putBudget = (body: unknown) => adminApi("/budget", { method: "PUT", body: JSON.stringify(body) });
+/** Budget written straight to KV: the PUT route also dispatches in the background, which would race the twin here. */
+const setBudget = (patch: Partial<typeof DEFAULT_BUDGET>) => env.CONFIG.put("budget", JSON.stringify({ ...DEFAULT_BUDGET, ...patch }));
+
+let clock = Date.now();
+async function queuedVideo(sourceBytes = 50_000_000): Promise<string> {
+  const id = crypto.randomUUID();
+  const now = ++clock;
+  await env.DB.prepare(
+    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, upload_expires_at, created_at, updated_at, source_bytes, uploaded_at)
+     VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', 'QUEUED', ?, ?, ?, ?, ?)`,
+  )
+    .bind(id, now + 1e9, now, now, sourceBytes, now)
+    .run();
+  await env.MEDIA.put(sourceKey(id), "x");
+  return id;
+}
+
+describe("admin API", () => {
+  it("is for admins only", async () => {
+    for (const path of ["/budget", "/costs", "/costs/estimate?activeUsers=1"]) {
+      expect((await adminApi(path, {}, alice)).status, path).toBe(403);
+    }
+    expect((await adminApi("/budget", { method: "PUT", body: "{}" }, alice)).status).toBe(403);
+  });
+
+  it("refuses bad budget values with 400 and a sentence, and logs every change", async () => {
+    for (const body of [{ monthlyCapUsd: -1 }, { monthlyCapUsd: "10" }, { transcodingEnabled: "no" }, { spikeThresholdPct: 0 }, { colour: "red" }, [1]]) {
+      const res = await putBudget(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(((await res.json()) as { message: string }).message.length).toBeGreaterThan(10);
+    }
+    expect(await (await putBudget({ monthlyCapUsd: 150, spikeThresholdPct: 80 })).json()).toEqual({ monthlyCapUsd: 150, transcodingEnabled: true, spikeThresholdPct: 80 });
+    expect(await (await adminApi("/budget")).json()).toEqual({ monthlyCapUsd: 150, transcodingEnabled: true, spikeThresholdPct: 80 });
+    const log = await env.DB.prepare("SELECT admin_id, after FROM budget_changes ORDER BY id DESC LIMIT 1").first<{ admin_id: string; after: string }>();
+    expect(log?.admin_id).toBe("root");
+    expect(JSON.parse(log!.after)).toMatchObject({ monthlyCapUsd: 150 });
+  });
+
+  it("gives the plan's estimate with its assumptions beside the metered projection", async () => {
+    const res = await adminApi("/costs/estimate?activeUsers=500");
+    const body = (await res.json()) as { estimateUsd: number; params: Record<string, number>; metered: { projectedMonthUsd: number } };
+    expect(body.estimateUsd).toBeCloseTo(3.75);
+    expect(body.params).toMatchObject({ activeUsers: 500, videosPerUserPerMonth: 2, mbPerVideo: 100, outputFactor: 2.5, usdPerGbMonth: 0.015 });
+    expect(body.metered.projectedMonthUsd).toBeGreaterThanOrEqual(0);
+    expect((await adminApi("/costs/estimate")).status).toBe(400);
+    expect((await adminApi("/costs?month=2026-13")).status).toBe(400);
+  });
+});
+
+describe("budget cap and kill switch", () => {
+  it("a cap of 0 holds a new job (HELD, with a sentence); raising it releases the job, which then completes", async () => {
+    await setBudget({ monthlyCapUsd: 0 });
+    const id = await queuedVideo();
+    const twin = new TwinTranscoder();
+    expect(await dispatchNext(env, { client: twin })).toEqual([]);
+    const held = await findVideo(env.DB, id);
+    expect(held).toMatchObject({ status: "HELD" });
+    expect(held!.message).toMatch(/budget/);
+    const api = await SELF.fetch(`${BASE}/api/videos/${id}`, { headers: { Authorization: `Bearer ${alice}` } });
+    expect(await api.json()).toMatchObject({ status: "HELD", message: expect.stringMatching(/safe/) });
+    expect(await env.DB.prepare("SELECT kind FROM cost_alerts WHERE kind = 'budget_reached'").first()).not.toBeNull();
+
+    await setBudget({ monthlyCapUsd: 100 });
+    expect(await dispatchNext(env, { client: twin })).toEqual([id]);
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "PROCESSING", attempts: 1 });
+    const result = await SELF.fetch(`${BASE}/internal/jobs/${id}/result`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${twin.started[0].token}`, "content-type": "application/json" },
+      body: JSON.stringify({ ok: true, durationSec: 60, renditions: [], sourceBytes: 1, sourceSha256: "x", encodeSeconds: 20, instanceType: "standard-4" }),
+    });
+    expect(result.status).toBe(204);
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "READY" });
+    // The encode was metered once, at the instance's size: 20 s × 4 vCPU.
+    const vcpu = await env.DB.prepare("SELECT quantity FROM usage WHERE video_id = ? AND kind = 'container_vcpu_seconds'").bind(id).first<{ quantity: number }>();
+    expect(vcpu?.quantity).toBe(80);
+  });
+
+  it("turning transcoding off mid-queue holds what waits, in order; turning it on resumes them in order", async () => {
+    const first = await queuedVideo();
+    const second = await queuedVideo();
+    const third = await queuedVideo();
+    const twin = new TwinTranscoder();
+    expect(await dispatchNext(env, { client: twin })).toEqual([first]);
+    await setBudget({ transcodingEnabled: false });
+    await env.DB.prepare("UPDATE videos SET status = 'READY' WHERE id = ?").bind(first).run();
+    expect(await dispatchNext(env, { client: twin })).toEqual([]);
+    expect(await findVideo(env.DB, second)).toMatchObject({ status: "HELD", message: expect.stringMatching(/paused/) });
+    expect(await findVideo(env.DB, third)).toMatchObject({ status: "QUEUED" });
+    await setBudget({ transcodingEnabled: true });
+    expect(await dispatchNext(env, { client: twin })).toEqual([second]);
+  });
+});
+
+describe("ledger", () => {
+  it("rolls usage up per day and video across days, with storage over time, idempotently", async () => {
+    const d1 = Date.parse("2026-10-01T10:00:00Z");
+    const d2 = Date.parse("2026-10-02T10:00:00Z");
+    const video = "00000000-0000-4000-8000-00000000000a";
+    await meter(env.DB, [{ videoId: video, kind: "r2_class_a", quantity: 1_000_000 }], { now: d1 });
+    await meter(env.DB, [{ videoId: video, kind: "r2_class_a", quantity: 1_000_000 }], { now: d1 });
+    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], { now: d2 });
+    // 3 GB source uploaded at the start of day 1, deleted when READY at the start of day 2, with 1.5 GB of outputs.
+    await env.DB.prepare(
+      `INSERT INTO videos (id, owner_id, title, filename, filetype, status, upload_expires_at, created_at, updated_at, source_bytes, uploaded_at, source_deleted_at, ready_at, output_bytes)
+       VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', 'READY', 0, ?, ?, 3000000000, ?, ?, ?, 1500000000)`,
+    )
+      .bind(video, Date.parse("2026-10-01T00:00:00Z"), d2, Date.parse("2026-10-01T00:00:00Z"), Date.parse("2026-10-02T00:00:00Z"), Date.parse("2026-10-02T00:00:00Z"))
+      .run();
+    const end = Date.parse("2026-10-05T00:00:00Z");
+    const day1 = await rollUpDay(env, "2026-10-01", end);
+    const day2 = await rollUpDay(env, "2026-10-02", end);
+    expect(day1).toBeCloseTo(9 + (3 / 30) * 0.015, 6); // 2 M class A + 3 GB for a day
+    expect(day2).toBeCloseTo(0.3 + (1.5 / 30) * 0.015, 6); // 1 M requests + 1.5 GB for a day
+    expect(await rollUpDay(env, "2026-10-01", end)).toBeCloseTo(day1, 9);
+    const rows = await env.DB.prepare("SELECT video_id, usd, breakdown FROM cost_daily WHERE day = '2026-10-01'").all<{ video_id: string; breakdown: string }>();
+    expect(rows.results).toHaveLength(1);
+    expect(Object.keys(JSON.parse(rows.results[0].breakdown)).sort()).toEqual(["r2_class_a", "r2_storage_gb_month"]);
+  });
+
+  it("counts a one-off event once, however often it is reported", async () => {
+    const now = Date.parse("2026-09-15T10:00:00Z");
+    for (let i = 0; i < 3; i++) {
+      await meter(env.DB, [{ videoId: "v-once", kind: "container_vcpu_seconds", quantity: 40 }], { now, onceKey: "encode:v-once:1" });
+    }
+    const row = await env.DB.prepare("SELECT quantity FROM usage WHERE video_id = 'v-once'").first<{ quantity: number }>();
+    expect(row?.quantity).toBe(40);
+  });
+
+  it("reports the month's days, videos and alerts to the admin", async () => {
+    const now = Date.now();
+    await meter(env.DB, [{ videoId: "00000000-0000-4000-8000-00000000000b", kind: "r2_class_a", quantity: 1000 }], { now });
+    const res = await adminApi(`/costs?month=${utcDay(now).slice(0, 7)}`);
+    const body = (await res.json()) as CostsResponse;
+    expect(body.month).toBe(utcDay(now).slice(0, 7));
+    expect(body.capUsd).toBe(200);
+    const today = body.days.find((d) => d.date === utcDay(now))!;
+    expect(today.breakdown.r2_class_a).toBeGreaterThan(0);
+    expect(body.videos.map((v) => v.id)).toContain("00000000-0000-4000-8000-00000000000b");
+    expect(body.monthToDateUsd).toBeCloseTo(body.days.reduce((s, d) => s + d.usd, 0), 9);
+  });
+});
+
+describe("spike alert", () => {
+  it("is delivered once to the webhook when a day exceeds the previous by more than the threshold", async () => {
+    const calls: { url: string; body: unknown }[] = [];
+    let failFirst = true;
+    const webhook = async (url: string, init: RequestInit) => {
+      calls.push({ url, body: JSON.parse(String(init.body)) });
+      if (failFirst) {
+        failFirst = false;
+        return new Response("down", { status: 503 });
+      }
+      return new Response("ok");
+    };
+    const withHook = { ...env, ALERT_WEBHOOK_URL: "https://hooks.test/costs" };
+    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], { now: Date.parse("2026-08-01T12:00:00Z") });
+    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_600_000 }], { now: Date.parse("2026-08-02T12:00:00Z") });
+    const end = Date.parse("2026-08-03T00:10:00Z");
+    await rollUpDay(env, "2026-08-01", end);
+    await rollUpDay(env, "2026-08-02", end);
+    expect(await checkSpike(withHook, "2026-08-02", webhook, end)).toBe(true);
+    expect(await checkSpike(withHook, "2026-08-02", webhook, end)).toBe(false);
+    // One failed attempt, then delivered; never twice.
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toMatchObject({ url: "https://hooks.test/costs", body: { kind: "daily_spike", day: "2026-08-02", usd: expect.closeTo(0.48, 6), previousUsd: expect.closeTo(0.3, 6) } });
+    const stored = await env.DB.prepare("SELECT delivered, delivery_attempts FROM cost_alerts WHERE day = '2026-08-02'").first<{ delivered: number; delivery_attempts: number }>();
+    expect(stored).toEqual({ delivered: 1, delivery_attempts: 2 });
+  });
+
+  it("stays quiet under the threshold", async () => {
+    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], { now: Date.parse("2026-07-01T12:00:00Z") });
+    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_400_000 }], { now: Date.parse("2026-07-02T12:00:00Z") });
+    const end = Date.parse("2026-07-03T00:10:00Z");
+    await rollUpDay(env, "2026-07-01", end);
+    await rollUpDay(env, "2026-07-02", end);
+    expect(await checkSpike(env, "2026-07-02", async () => new Response("ok"), end)).toBe(false);
+  });
+});
