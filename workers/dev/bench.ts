@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: figures measured side by side in one run on this machine. Not part of `npm test`
  * (tests never assert timings). Prints a table (and its Markdown for the README).
- * `npm run bench -- upload transcode pipeline delivery` picks sections (default: all).
+ * `npm run bench -- upload transcode pipeline cost delivery` picks sections (default: all).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -14,8 +14,9 @@ import { makeClip } from "./bench/media.ts";
 import { transcodeRows } from "./bench/transcode.ts";
 import { pipelineRows } from "./bench/pipeline.ts";
 import { deliveryRows } from "./bench/delivery.ts";
+import { videoCostRow } from "./bench/video-cost.ts";
 
-const SECTIONS = ["upload", "transcode", "pipeline", "delivery"] as const;
+const SECTIONS = ["upload", "transcode", "pipeline", "cost", "delivery"] as const;
 
 async function main(): Promise<void> {
   assertNodeVersion();
@@ -35,15 +36,16 @@ async function main(): Promise<void> {
       body: JSON.stringify({ userId: "bench", role: "creator" }),
     });
     const { token } = (await login.json()) as { token: string };
-    const source = wanted.has("transcode") || wanted.has("pipeline") || wanted.has("delivery") ? makeClip(dir, 60) : "";
+    const source = ["transcode", "pipeline", "cost", "delivery"].some((s) => wanted.has(s)) ? makeClip(dir, 60) : "";
     if (wanted.has("upload")) {
       rows.push(await tusVersusPlainPut(stack, token, state));
       rows.push(await flakyLinkGoodput(stack, token));
     }
     if (wanted.has("transcode")) rows.push(...(await transcodeRows(source, dir)));
-    if (wanted.has("pipeline") || wanted.has("delivery")) {
+    if (wanted.has("pipeline") || wanted.has("cost") || wanted.has("delivery")) {
       const pipeline = await pipelineRows(stack.baseUrl, token, source);
       if (wanted.has("pipeline")) rows.push(...pipeline.rows);
+      if (wanted.has("cost")) rows.push(await videoCostRow(stack.baseUrl, state, pipeline.videoId, 60));
       if (wanted.has("delivery")) rows.push(...(await deliveryRows(stack.baseUrl, pipeline.videoId, dir)));
     }
   } finally {
