@@ -61,6 +61,8 @@ describe('buildHlsArgs', () => {
     expect(valueOf(args, '-g')).toBe('45'); // 30 fps × 1.5 s
     expect(valueOf(args, '-force_key_frames')).toBe('expr:gte(t,n_forced*1.5)');
     expect(valueOf(args, '-hls_time')).toBe('3');
+    // Shorter first segments (one keyframe interval) make the video playable sooner.
+    expect(Number(valueOf(args, '-hls_init_time'))).toBeLessThanOrEqual(3);
   });
 
   it('thins frame rates above 30 before the split, and only then', () => {

@@ -152,6 +152,9 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     '-max_muxing_queue_size', '4096',
     '-f', 'hls',
     '-hls_time', String(segmentSeconds),
+    // The first segments are one keyframe interval long (2 s instead of 4): every tier has a
+    // segment, and the video is playable, that much sooner; players start on a short segment too.
+    ...(keyframeSeconds < segmentSeconds ? ['-hls_init_time', String(keyframeSeconds)] : []),
     // EVENT, not VOD: ffmpeg rewrites an EVENT playlist after every segment (so the video can
     // be published while it is being encoded) and appends #EXT-X-ENDLIST when it finishes.
     // With -hls_playlist_type vod, ffmpeg 5.1 writes no playlist at all until the very end

@@ -31,7 +31,9 @@ Edge Video is running:
   dev login        curl -X POST ${url}/api/auth/dev-login -H 'content-type: application/json' -d '{"userId":"alice","role":"creator"}'
   crons            curl '${url}/__scheduled?cron=*+*+*+*+*'   (jobs)   curl '${url}/__scheduled?cron=0+*/6+*+*+*'   (expiry)
 Press Ctrl+C to stop.`);
+  const cron = startLocalCron(`http://127.0.0.1:${port}`);
   const shutdown = async () => {
+    clearInterval(cron);
     await Promise.all([stopProcess(stack.wrangler), stopProcess(transcoder.process)]);
     process.exit(0);
   };
@@ -39,6 +41,25 @@ Press Ctrl+C to stop.`);
   process.on("SIGTERM", shutdown);
   stack.wrangler.on("exit", (code) => void stopProcess(transcoder.process).then(() => process.exit(code ?? 1)));
   transcoder.process.on("exit", (code) => void stopProcess(stack.wrangler).then(() => process.exit(code ?? 1)));
+}
+
+/**
+ * wrangler dev runs crons only when asked (/__scheduled): this asks on the production schedule, so
+ * stalled jobs are retried, uploads expire and costs are rolled up locally too.
+ */
+function startLocalCron(base: string): NodeJS.Timeout {
+  const due = (d: Date) => [
+    "* * * * *",
+    ...(d.getUTCMinutes() === 0 && d.getUTCHours() % 6 === 0 ? ["0 */6 * * *"] : []),
+    ...(d.getUTCMinutes() === 10 && d.getUTCHours() === 0 ? ["10 0 * * *"] : []),
+  ];
+  return setInterval(() => {
+    for (const cron of due(new Date())) {
+      fetch(`${base}/__scheduled?cron=${encodeURIComponent(cron)}`)
+        .then((res) => res.arrayBuffer())
+        .catch((error: unknown) => console.error(`local cron ${cron} failed:`, String(error)));
+    }
+  }, 60_000);
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,7 @@ import { expireUploads } from "./jobs/expire-uploads.ts";
 import { consumeJobMessages } from "./jobs/consumer.ts";
 import { dispatchNext } from "./jobs/dispatch.ts";
 import type { TranscodeJobMessage } from "./shared/transcode.ts";
-import { previousDay, rollUpDay } from "./costs/ledger.ts";
+import { dayTotal, previousDay, rollUpDay } from "./costs/ledger.ts";
 import { checkSpike } from "./costs/alerts.ts";
 import { utcDay } from "./costs/meter.ts";
 
@@ -28,6 +28,9 @@ export default {
     // Daily: yesterday's usage becomes ledger rows, then the spike check compares it with the day before.
     if (controller.cron === CRONS.daily) {
       const yesterday = previousDay(utcDay(controller.scheduledTime));
+      // The day before is the spike check's baseline: make sure it is in the ledger too.
+      const before = previousDay(yesterday);
+      if ((await dayTotal(env.DB, before)) === 0) await rollUpDay(env, before, controller.scheduledTime);
       await rollUpDay(env, yesterday, controller.scheduledTime);
       await checkSpike(env, yesterday);
     }

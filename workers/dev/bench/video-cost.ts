@@ -3,21 +3,10 @@
  * usage the local stack metered for it (D1 `usage`), priced with the product's own price table,
  * next to Cloudflare Stream's list price for the same minutes.
  */
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
-import { ROOT } from "../stack.ts";
+import { d1Query } from "../../test/e2e/fixture.ts";
 import { priceBreakdown, usdOf, type UsageKind } from "../../src/costs/model.ts";
 import { DEFAULT_PRICES } from "../../src/costs/prices.ts";
 import type { Row } from "./table.ts";
-
-function d1<T>(persistTo: string, sql: string): T[] {
-  const result = spawnSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  if (result.status !== 0) throw new Error(`d1 execute failed: ${result.stderr}`);
-  return (JSON.parse(result.stdout) as { results: T[] }[])[0].results;
-}
 
 export async function videoCostRow(baseUrl: string, persistTo: string, videoId: string, durationSec: number): Promise<Row> {
   // Play it once: the master, the top tier's playlist and every one of its segments, and the poster.
@@ -32,8 +21,8 @@ export async function videoCostRow(baseUrl: string, persistTo: string, videoId: 
   const { token } = (await login.json()) as { token: string };
   await (await fetch(`${baseUrl}/api/admin/costs`, { headers: { Authorization: `Bearer ${token}` } })).arrayBuffer();
 
-  const usage = d1<{ kind: UsageKind; quantity: number }>(persistTo, `SELECT kind, sum(quantity) AS quantity FROM usage WHERE video_id = '${videoId}' AND kind != 'r2_storage_gb_month' GROUP BY kind`);
-  const [{ output_bytes }] = d1<{ output_bytes: number }>(persistTo, `SELECT output_bytes FROM videos WHERE id = '${videoId}'`);
+  const usage = d1Query<{ kind: UsageKind; quantity: number }>(persistTo, `SELECT kind, sum(quantity) AS quantity FROM usage WHERE video_id = '${videoId}' AND kind != 'r2_storage_gb_month' GROUP BY kind`);
+  const [{ output_bytes }] = d1Query<{ output_bytes: number }>(persistTo, `SELECT output_bytes FROM videos WHERE id = '${videoId}'`);
   const quantities = Object.fromEntries(usage.map((u) => [u.kind, u.quantity])) as Partial<Record<UsageKind, number>>;
   const { usd: operations, breakdown } = priceBreakdown(quantities, DEFAULT_PRICES);
   const storageMonth = usdOf("r2_storage_gb_month", output_bytes / 1e9, DEFAULT_PRICES);

@@ -6,6 +6,7 @@ import { markUploadComplete } from "../db/videos.ts";
 import { sourceKey } from "../storage/keys.ts";
 import type { TranscodeJobMessage } from "../shared/transcode.ts";
 import { meter } from "../costs/meter.ts";
+import { dispatchNext } from "../jobs/dispatch.ts";
 import type { UsageKind } from "../costs/model.ts";
 
 /**
@@ -387,6 +388,8 @@ export class UploadSession extends DurableObject<Env> {
       await this.env.JOBS.send({ videoId: row.video_id } satisfies TranscodeJobMessage);
       // A message is written, read and deleted: three queue operations.
       this.meterUsage("queue_operations", 3);
+      // The message is the durable wake-up; dispatching now as well saves the queue's batching delay.
+      this.ctx.waitUntil(dispatchNext(this.env).catch((error) => console.warn("early dispatch failed", String(error))));
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("DELETE FROM part");
         this.sql.exec("UPDATE upload SET state = 'complete'");

@@ -16,6 +16,16 @@ export interface TestStack extends RunningStack {
   close(): Promise<void>;
 }
 
+/** Runs SQL on the stack's local D1 with wrangler's own CLI; returns the rows. */
+export function d1Query<T>(persistTo: string, sql: string): T[] {
+  const result = spawnSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`d1 execute failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as { results: T[] }[])[0].results;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -39,7 +49,8 @@ export async function startTestStack(opts: { vars?: Record<string, string>; tran
     persistTo,
     vars: {
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      ...(transcoder ? { TRANSCODER_URL: transcoder.url } : {}),
+      // Without a transcoder, point at a closed port so no stray local process picks up jobs.
+      TRANSCODER_URL: transcoder ? transcoder.url : "http://127.0.0.1:9",
       ...opts.vars,
     },
   });
