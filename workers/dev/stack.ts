@@ -77,22 +77,15 @@ export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
     // Secrets come from the environment (wrangler reads required secrets from process.env).
     env: { ...process.env, JWT_SECRET: process.env.JWT_SECRET ?? DEV_JWT_SECRET, WRANGLER_SEND_METRICS: "false" },
   });
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-    if (opts.inheritOutput) process.stdout.write(chunk);
-  };
-  wrangler.stdout!.on("data", collect);
-  wrangler.stderr!.on("data", collect);
+  const output = captureOutput(wrangler, opts.inheritOutput);
   const baseUrl = `http://127.0.0.1:${opts.port}`;
   const stop = () => stopProcess(wrangler);
   await waitUntil(async () => {
-    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited (${wrangler.exitCode}):\n${output}`);
+    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited (${wrangler.exitCode}):\n${output()}`);
     const res = await fetch(`${baseUrl}/api/video/uploads`, { method: "OPTIONS" }).catch(() => null);
     return res !== null && (res.status === 204 || opts.config !== undefined);
-  }, 90_000, () => `wrangler dev did not become ready:\n${output}`);
-  return { baseUrl, wrangler, output: () => output, stop };
+  }, 90_000, () => `wrangler dev did not become ready:\n${output()}`);
+  return { baseUrl, wrangler, output, stop };
 }
 
 export interface RunningTranscoder {
@@ -109,21 +102,27 @@ export async function startTranscoder(opts: { port: number; inheritOutput?: bool
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, TRANSCODER_PORT: String(opts.port), TRANSCODER_HOST: "127.0.0.1", ...opts.env },
   });
+  const output = captureOutput(child, opts.inheritOutput);
+  const url = `http://127.0.0.1:${opts.port}`;
+  await waitUntil(async () => {
+    if (child.exitCode !== null) throw new Error(`the transcoder exited (${child.exitCode}):\n${output()}`);
+    const res = await fetch(`${url}/health`).catch(() => null);
+    return res?.ok === true;
+  }, 30_000, () => `the transcoder did not become ready:\n${output()}`);
+  return { url, process: child, output, stop: () => stopProcess(child) };
+}
+
+/** Keeps the last ~100 KB a child printed (for failure messages), echoing it when asked. */
+function captureOutput(child: ChildProcess, echo = false): () => string {
   let output = "";
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
     if (output.length > 200_000) output = output.slice(-100_000);
-    if (opts.inheritOutput) process.stdout.write(chunk);
+    if (echo) process.stdout.write(chunk);
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
-  const url = `http://127.0.0.1:${opts.port}`;
-  await waitUntil(async () => {
-    if (child.exitCode !== null) throw new Error(`the transcoder exited (${child.exitCode}):\n${output}`);
-    const res = await fetch(`${url}/health`).catch(() => null);
-    return res?.ok === true;
-  }, 30_000, () => `the transcoder did not become ready:\n${output}`);
-  return { url, process: child, output: () => output, stop: () => stopProcess(child) };
+  return () => output;
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
