@@ -1,0 +1,176 @@
+/**
+ * HLS player: hls.js (light build, loaded on demand) tuned for slow links — start on the lowest
+ * tier, a 500 kbit/s first estimate, tiers capped to the player's size — or the browser's own
+ * HLS on Safari. A quality menu (Auto + each tier) and readable errors.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import type Hls from "hls.js";
+import type { ErrorData, HlsConfig } from "hls.js";
+import { useI18n } from "../lib/i18n.tsx";
+
+export const HLS_CONFIG: Partial<HlsConfig> = {
+  startLevel: 0,
+  abrEwmaDefaultEstimate: 500_000,
+  capLevelToPlayerSize: true,
+  // Do not hold megabytes ahead on a metered phone link; enough to ride out a short drop.
+  maxBufferLength: 30,
+  maxMaxBufferLength: 60,
+  backBufferLength: 30,
+};
+
+interface Level {
+  index: number;
+  name: string;
+}
+
+/** Safari (macOS, iOS) plays HLS itself; Chromium also answers canPlayType now, so ask for Safari by name. */
+function prefersNativeHls(video: HTMLVideoElement): boolean {
+  const ua = navigator.userAgent;
+  const safari = /safari/i.test(ua) && !/chrome|chromium|crios|fxios|android|edg/i.test(ua);
+  return safari && video.canPlayType("application/vnd.apple.mpegurl") !== "";
+}
+
+const levelName = (l: { height: number; name?: string }) => (l.height ? `${l.height}p` : l.name || "?");
+
+export function Player(props: { url: string; poster?: string | null; title: string }) {
+  const { t } = useI18n();
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const hlsRef = useRef<Hls | null>(null);
+  const [engine, setEngine] = useState<"hls.js" | "native" | null>(null);
+  const [levels, setLevels] = useState<Level[]>([]);
+  const [choice, setChoice] = useState<number>(-1);
+  const [playing, setPlaying] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    const video = videoRef.current!;
+    let destroyed = false;
+    let networkRetries = 0;
+    let mediaRecoveries = 0;
+    setError(null);
+    setLevels([]);
+    setPlaying(null);
+    setChoice(-1);
+
+    if (prefersNativeHls(video)) {
+      setEngine("native");
+      video.src = props.url;
+      const onError = () => setError(t("watch.mediaError"));
+      video.addEventListener("error", onError);
+      return () => {
+        video.removeEventListener("error", onError);
+        video.removeAttribute("src");
+        video.load();
+      };
+    }
+
+    void import("hls.js/light").then(({ default: HlsClass }) => {
+      if (destroyed) return;
+      if (!HlsClass.isSupported()) {
+        if (video.canPlayType("application/vnd.apple.mpegurl")) {
+          setEngine("native");
+          video.src = props.url;
+        } else {
+          setError(t("watch.mediaError"));
+        }
+        return;
+      }
+      setEngine("hls.js");
+      const hls = new HlsClass(HLS_CONFIG);
+      hlsRef.current = hls;
+      hls.on(HlsClass.Events.MANIFEST_PARSED, (_e, data) => {
+        setLevels(data.levels.map((l, index) => ({ index, name: levelName(l) })));
+      });
+      hls.on(HlsClass.Events.LEVEL_SWITCHED, (_e, data) => {
+        const level = hls.levels[data.level];
+        if (level) setPlaying(levelName(level));
+      });
+      hls.on(HlsClass.Events.FRAG_LOADED, () => {
+        networkRetries = 0;
+        setError(null);
+      });
+      hls.on(HlsClass.Events.ERROR, (_e, data: ErrorData) => {
+        if (!data.fatal) return;
+        if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) {
+          const status = data.response?.code ?? 0;
+          if (status === 403 || status === 404) {
+            setError(t("watch.notFound"));
+            hls.destroy();
+            return;
+          }
+          // A slow or dropping link: keep trying with a growing pause, say so meanwhile.
+          setError(t("watch.networkError"));
+          networkRetries++;
+          setTimeout(() => !destroyed && hls.startLoad(), Math.min(30_000, 1000 * 2 ** Math.min(networkRetries, 5)));
+        } else if (data.type === HlsClass.ErrorTypes.MEDIA_ERROR && mediaRecoveries < 2) {
+          mediaRecoveries++;
+          hls.recoverMediaError();
+        } else {
+          setError(t("watch.error", { reason: data.details }));
+          hls.destroy();
+        }
+      });
+      hls.loadSource(props.url);
+      hls.attachMedia(video);
+    }, () => setError(t("watch.networkError")));
+
+    return () => {
+      destroyed = true;
+      hlsRef.current?.destroy();
+      hlsRef.current = null;
+    };
+    // `t` changes with the language; the player must not restart for that.
+  }, [props.url, attempt]);
+
+  const onQuality = (e: Event) => {
+    const index = Number((e.currentTarget as HTMLSelectElement).value);
+    setChoice(index);
+    const hls = hlsRef.current;
+    if (!hls) return;
+    // Manual choice: switch now (flushes the buffer ahead); Auto: let the ABR decide from here.
+    if (index === -1) hls.currentLevel = -1;
+    else hls.currentLevel = index;
+  };
+
+  const autoLabel = choice === -1 && playing ? t("watch.autoNow", { level: playing }) : t("watch.auto");
+
+  return (
+    <div class="player" data-engine={engine ?? ""} data-level={playing ?? ""}>
+      <video
+        ref={videoRef}
+        controls
+        playsInline
+        preload="metadata"
+        poster={props.poster ?? undefined}
+        aria-label={props.title}
+      />
+      <div class="player-bar">
+        {engine === "hls.js" && levels.length > 0 ? (
+          <label class="inline-field">
+            <span>{t("watch.quality")}</span>
+            <select value={String(choice)} onChange={onQuality} data-testid="quality">
+              <option value="-1">{autoLabel}</option>
+              {levels.map((l) => (
+                <option key={l.index} value={String(l.index)}>
+                  {l.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : engine === "native" ? (
+          <span class="muted">{t("watch.nativeQuality")}</span>
+        ) : null}
+        {playing && <span class="muted" data-testid="playing-level">{t("watch.playing", { level: playing })}</span>}
+      </div>
+      {error && (
+        <p class="notice error" role="alert">
+          {error}{" "}
+          <button type="button" class="link-button" onClick={() => setAttempt((a) => a + 1)}>
+            {t("watch.retry")}
+          </button>
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,74 @@
+/** The Worker's JSON API (DESIGN.md §3) with the session's bearer token. */
+import type { CostEstimateResponse, CostsResponse, DevLoginResponse, ErrorResponse, PlaybackResponse, VideoListResponse, VideoResponse } from "../../../workers/src/shared/api.ts";
+
+/**
+ * GET|PUT /api/admin/budget. Same shape as workers/src/costs/budget.ts `BudgetSettings`, repeated
+ * here because that module uses Worker-only types (KVNamespace, Env) the browser build cannot load.
+ */
+export interface BudgetSettings {
+  monthlyCapUsd: number;
+  transcodingEnabled: boolean;
+  spikeThresholdPct: number;
+}
+
+export type { CostEstimateResponse, CostsResponse, PlaybackResponse, VideoResponse };
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Called on a 401 so the app can return to the sign-in screen. */
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export async function request<T>(token: string | null, method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: {
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch {
+    throw new ApiError(0, "network", navigator.onLine ? "The server could not be reached." : "You are offline.");
+  }
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json().catch(() => null)) as unknown;
+  if (!res.ok) {
+    const err = (data ?? {}) as Partial<ErrorResponse>;
+    if (res.status === 401 && token) onUnauthorized();
+    throw new ApiError(res.status, err.error ?? `http_${res.status}`, err.message ?? `HTTP ${res.status}`);
+  }
+  return data as T;
+}
+
+export const api = {
+  devLogin: (userId: string, role: "creator" | "admin") => request<DevLoginResponse>(null, "POST", "/api/auth/dev-login", { userId, role }),
+  videos: (token: string) => request<VideoListResponse>(token, "GET", "/api/videos"),
+  video: (token: string, id: string) => request<VideoResponse>(token, "GET", `/api/videos/${encodeURIComponent(id)}`),
+  updateVideo: (token: string, id: string, patch: { title?: string; visibility?: "public" | "private" }) =>
+    request<VideoResponse>(token, "PATCH", `/api/videos/${encodeURIComponent(id)}`, patch),
+  deleteVideo: (token: string, id: string) => request<void>(token, "DELETE", `/api/videos/${encodeURIComponent(id)}`),
+  playback: (token: string, id: string) => request<PlaybackResponse>(token, "GET", `/api/videos/${encodeURIComponent(id)}/playback`),
+  cancel: (token: string, id: string) => request<VideoResponse>(token, "POST", `/api/videos/${encodeURIComponent(id)}/cancel`),
+  retry: (token: string, id: string) => request<VideoResponse>(token, "POST", `/api/videos/${encodeURIComponent(id)}/retry`),
+  prioritize: (token: string, id: string) => request<VideoResponse>(token, "POST", `/api/videos/${encodeURIComponent(id)}/priority`),
+  budget: (token: string) => request<BudgetSettings>(token, "GET", "/api/admin/budget"),
+  putBudget: (token: string, patch: Partial<BudgetSettings>) => request<BudgetSettings>(token, "PUT", "/api/admin/budget", patch),
+  costs: (token: string, month: string) => request<CostsResponse>(token, "GET", `/api/admin/costs?month=${encodeURIComponent(month)}`),
+  estimate: (token: string, activeUsers: number) => request<CostEstimateResponse>(token, "GET", `/api/admin/costs/estimate?activeUsers=${activeUsers}`),
+};
+
+/** States in which a video will not change by itself any more. */
+export const isSettled = (v: VideoResponse) => v.status === "READY" || v.status === "FAILED" || v.status === "CANCELLED";

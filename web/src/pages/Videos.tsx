@@ -1,0 +1,89 @@
+import { useEffect, useState } from "preact/hooks";
+import { api, isSettled, type VideoResponse } from "../lib/api.ts";
+import { formatDuration, intlLocale } from "../lib/format.ts";
+import { useI18n } from "../lib/i18n.tsx";
+import { Link, usePoll } from "../lib/router.tsx";
+import { useSession } from "../lib/session.tsx";
+import { StatusBadge } from "../components/Status.tsx";
+
+export function VideosPage() {
+  const { t, lang } = useI18n();
+  const { session } = useSession();
+  const [videos, setVideos] = useState<VideoResponse[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const load = async () => {
+    try {
+      const list = await api.videos(session!.token);
+      // An admin's list holds everyone's videos; this page is about one's own.
+      setVideos(list.videos.filter((v) => v.ownerId === session!.userId));
+      setError(null);
+    } catch (err) {
+      setError(t("common.error", { reason: (err as Error).message }));
+    }
+  };
+  useEffect(() => void load(), []);
+  usePoll(load, 5000, videos !== null && videos.some((v) => !isSettled(v)), [videos?.length]);
+
+  const remove = async (v: VideoResponse) => {
+    if (!confirm(t("videos.deleteConfirm", { title: v.title }))) return;
+    try {
+      await api.deleteVideo(session!.token, v.id);
+      setVideos((list) => list?.filter((x) => x.id !== v.id) ?? null);
+      setNotice(t("videos.deleted", { title: v.title }));
+    } catch (err) {
+      setError(t("common.error", { reason: (err as Error).message }));
+    }
+  };
+  const setVisibility = async (v: VideoResponse, visibility: "public" | "private") => {
+    try {
+      const updated = await api.updateVideo(session!.token, v.id, { visibility });
+      setVideos((list) => list?.map((x) => (x.id === v.id ? updated : x)) ?? null);
+    } catch (err) {
+      setError(t("common.error", { reason: (err as Error).message }));
+    }
+  };
+
+  return (
+    <section class="page videos-page">
+      <h1>{t("videos.title")}</h1>
+      {notice && <p class="notice ok" role="status">{notice}</p>}
+      {error && <p class="notice error" role="alert">{error}</p>}
+      {videos === null && !error && <p class="muted">{t("common.loading")}</p>}
+      {videos?.length === 0 && (
+        <p>
+          {t("videos.empty")} <Link href="/">{t("videos.uploadFirst")}</Link>
+        </p>
+      )}
+      <ul class="video-grid plain">
+        {videos?.map((v) => (
+          <li key={v.id} class="video-card" data-video-id={v.id} data-status={v.status}>
+            <Link href={`/watch/${encodeURIComponent(v.id)}`} class="thumb" aria-label={`${t("videos.watch")}: ${v.title}`}>
+              {/* Private posters need the signed playback path; the list shows a placeholder for them. */}
+              {v.posterUrl && v.visibility === "public" ? <img src={v.posterUrl} alt="" loading="lazy" width={320} height={180} /> : <span class="no-poster">{t("videos.noPoster")}</span>}
+              {v.durationSec !== null && <span class="duration">{formatDuration(v.durationSec)}</span>}
+            </Link>
+            <div class="video-info">
+              <h2 dir="auto">{v.title}</h2>
+              <StatusBadge video={v} />
+              <p class="muted small">{t("videos.created", { date: new Date(v.createdAt).toLocaleDateString(intlLocale(lang), { dateStyle: "medium" }) })}</p>
+              <div class="actions">
+                <label class="inline-field">
+                  <span>{t("videos.visibility")}</span>
+                  <select value={v.visibility} onChange={(e) => void setVisibility(v, (e.currentTarget as HTMLSelectElement).value as "public" | "private")}>
+                    <option value="public">{t("videos.public")}</option>
+                    <option value="private">{t("videos.private")}</option>
+                  </select>
+                </label>
+                <button type="button" class="danger small" onClick={() => void remove(v)} aria-label={`${t("videos.delete")}: ${v.title}`}>
+                  {t("videos.delete")}
+                </button>
+              </div>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
