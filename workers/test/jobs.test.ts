@@ -10,6 +10,7 @@ import { findVideo } from "../src/db/videos.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 import type { TranscodeJobMessage, TranscodeRequest, TranscodeResult } from "../src/shared/transcode.ts";
 import { BASE, tokenFor } from "./helpers.ts";
+import type { VideoListResponse } from "../src/shared/api.ts";
 
 /** In-memory twin of the transcoder: records what it was asked, answers as told. */
 class TwinTranscoder implements TranscoderClient {
@@ -83,16 +84,19 @@ describe("dispatch", () => {
     expect(await dispatchNext(env, { client: twin })).toEqual([]);
   });
 
-  it("gives the attempt back when the transcoder is busy or down", async () => {
+  it("gives the attempt back when the transcoder is busy (next in line) or down (asked again later)", async () => {
     await clearQueue();
     const id = await queuedVideo();
     const twin = new TwinTranscoder();
     twin.answer = "busy";
     expect(await dispatchNext(env, { client: twin })).toEqual([]);
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "QUEUED", attempts: 0, nextAttemptAt: null });
+    twin.answer = "unavailable";
+    expect(await dispatchNext(env, { client: twin })).toEqual([]);
     const row = await findVideo(env.DB, id);
     expect(row).toMatchObject({ status: "QUEUED", attempts: 0 });
     expect(row!.nextAttemptAt).toBeGreaterThan(Date.now());
-    expect(row!.message).toMatch(/busy/);
+    expect(row!.message).toMatch(/restarting/);
   });
 
   it("an admin's priority makes a newer job next; a creator cannot ask for it", async () => {
@@ -225,6 +229,12 @@ describe("cancel and retry", () => {
     expect((await retry(alice)).status).toBe(403);
     expect((await retry(admin)).status).toBe(200);
     expect(await findVideo(env.DB, id)).toMatchObject({ attempts: 0 });
+
+    // The admin's job table: job bookkeeping on request, and only for admins.
+    const list = async (token: string) =>
+      ((await (await SELF.fetch(`${BASE}/api/videos?include=job`, { headers: { Authorization: `Bearer ${token}` } })).json()) as VideoListResponse).videos;
+    expect((await list(admin)).find((v) => v.id === id)?.job).toEqual({ attempts: 0, priority: 0, lastError: null });
+    expect((await list(alice)).find((v) => v.id === id)?.job).toBeUndefined();
   });
 });
 

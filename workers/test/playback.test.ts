@@ -143,6 +143,14 @@ describe("HLS delivery", () => {
     expect((await get(`/videos/${id}/p/${otherVideo}/index.m3u8`)).status).toBe(403);
   });
 
+  it("gives the owner signed hlsUrl and posterUrl for a private video", async () => {
+    const id = await videoWithOutputs({ visibility: "private" });
+    const video = (await (await get(`/api/videos/${id}`, { Authorization: `Bearer ${alice}` })).json()) as { hlsUrl: string; posterUrl: string };
+    expect(video.hlsUrl).toMatch(new RegExp(`^/videos/${id}/p/[^/]+/index\\.m3u8$`));
+    expect((await get(video.hlsUrl)).status).toBe(200);
+    expect((await get(video.posterUrl)).status).toBe(200);
+  });
+
   it("serves public playback URLs to any signed-in viewer", async () => {
     const id = await videoWithOutputs();
     const res = await get(`/api/videos/${id}/playback`, { Authorization: `Bearer ${bob}` });

@@ -1,17 +1,17 @@
 /** The Worker's JSON API (DESIGN.md §3) with the session's bearer token. */
-import type { CostEstimateResponse, CostsResponse, DevLoginResponse, ErrorResponse, PlaybackResponse, VideoListResponse, VideoResponse } from "../../../workers/src/shared/api.ts";
+import type {
+  BudgetSettings,
+  CostEstimateResponse,
+  CostsResponse,
+  DevLoginResponse,
+  ErrorResponse,
+  JobInfo,
+  PlaybackResponse,
+  VideoListResponse,
+  VideoResponse,
+} from "../../../workers/src/shared/api.ts";
 
-/**
- * GET|PUT /api/admin/budget. Same shape as workers/src/costs/budget.ts `BudgetSettings`, repeated
- * here because that module uses Worker-only types (KVNamespace, Env) the browser build cannot load.
- */
-export interface BudgetSettings {
-  monthlyCapUsd: number;
-  transcodingEnabled: boolean;
-  spikeThresholdPct: number;
-}
-
-export type { CostEstimateResponse, CostsResponse, PlaybackResponse, VideoResponse };
+export type { BudgetSettings, CostEstimateResponse, CostsResponse, JobInfo, PlaybackResponse, VideoResponse };
 
 export class ApiError extends Error {
   readonly status: number;
@@ -56,6 +56,8 @@ export async function request<T>(token: string | null, method: string, path: str
 export const api = {
   devLogin: (userId: string, role: "creator" | "admin") => request<DevLoginResponse>(null, "POST", "/api/auth/dev-login", { userId, role }),
   videos: (token: string) => request<VideoListResponse>(token, "GET", "/api/videos"),
+  /** Admin: every video with its job bookkeeping (attempts, priority, last error). */
+  jobs: (token: string) => request<VideoListResponse>(token, "GET", "/api/videos?include=job"),
   video: (token: string, id: string) => request<VideoResponse>(token, "GET", `/api/videos/${encodeURIComponent(id)}`),
   updateVideo: (token: string, id: string, patch: { title?: string; visibility?: "public" | "private" }) =>
     request<VideoResponse>(token, "PATCH", `/api/videos/${encodeURIComponent(id)}`, patch),

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type BudgetSettings, type CostEstimateResponse, type CostsResponse, type VideoResponse } from "../lib/api.ts";
+import { api, type BudgetSettings, type CostEstimateResponse, type CostsResponse, type JobInfo, type VideoResponse } from "../lib/api.ts";
 import { formatPercent, formatUsd, intlLocale } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { Link, usePoll } from "../lib/router.tsx";
@@ -18,7 +18,7 @@ export function AdminPage() {
   const [form, setForm] = useState({ cap: "", spike: "", enabled: true });
   const [saved, setSaved] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
-  const [jobs, setJobs] = useState<VideoResponse[] | null>(null);
+  const [jobs, setJobs] = useState<(VideoResponse & { job?: JobInfo })[] | null>(null);
   const [jobNotice, setJobNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [users, setUsers] = useState("1000");
@@ -26,7 +26,7 @@ export function AdminPage() {
 
   const fail = (err: unknown) => setError(t("common.error", { reason: (err as Error).message }));
   const loadCosts = () => api.costs(token, currentMonth()).then(setCosts, fail);
-  const loadJobs = () => api.videos(token).then((r) => setJobs(r.videos), fail);
+  const loadJobs = () => api.jobs(token).then((r) => setJobs(r.videos), fail);
   useEffect(() => {
     void loadCosts();
     void loadJobs();
@@ -175,7 +175,8 @@ export function AdminPage() {
                     <td>
                       <StatusBadge video={v} />
                       {v.status === "PROCESSING" && <span class="muted small"> {formatPercent(v.progress, lang)}</span>}
-                      {v.error && <div class="muted small" lang="en" dir="auto">{v.error}</div>}
+                      {v.job && v.job.attempts > 0 && <span class="muted small"> · {t("admin.attempts", { n: String(v.job.attempts) })}</span>}
+                      {(v.error ?? v.job?.lastError) && <div class="muted small" lang="en" dir="auto">{v.error ?? v.job?.lastError}</div>}
                     </td>
                     <td class="small">{new Date(v.createdAt).toLocaleString(intlLocale(lang), { dateStyle: "short", timeStyle: "short" })}</td>
                     <td>

@@ -61,7 +61,7 @@ export function VideosPage() {
           <li key={v.id} class="video-card" data-video-id={v.id} data-status={v.status}>
             <Link href={`/watch/${encodeURIComponent(v.id)}`} class="thumb" aria-label={`${t("videos.watch")}: ${v.title}`}>
               {/* Private posters need the signed playback path; the list shows a placeholder for them. */}
-              {v.posterUrl && v.visibility === "public" ? <img src={v.posterUrl} alt="" loading="lazy" width={320} height={180} /> : <span class="no-poster">{t("videos.noPoster")}</span>}
+              {v.posterUrl ? <img src={v.posterUrl} alt="" loading="lazy" width={320} height={180} /> : <span class="no-poster">{t("videos.noPoster")}</span>}
               {v.durationSec !== null && <span class="duration">{formatDuration(v.durationSec)}</span>}
             </Link>
             <div class="video-info">

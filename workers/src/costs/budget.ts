@@ -1,11 +1,9 @@
 /** Budget settings in KV (cap, kill switch, spike threshold), validated, with an audit log in D1. */
 import { ApiError } from "../http/errors.ts";
 
-export interface BudgetSettings {
-  monthlyCapUsd: number;
-  transcodingEnabled: boolean;
-  spikeThresholdPct: number;
-}
+import type { BudgetSettings } from "../shared/api.ts";
+
+export type { BudgetSettings };
 
 /** The plan's budget is $100–200 a month: the cap starts at its top. */
 export const DEFAULT_BUDGET: BudgetSettings = { monthlyCapUsd: 200, transcodingEnabled: true, spikeThresholdPct: 50 };

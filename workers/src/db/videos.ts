@@ -73,9 +73,12 @@ export async function markUploadExpired(db: D1Database, id: string, now: number)
     .where(and(eq(videos.id, id), eq(videos.status, "UPLOADING")));
 }
 
-/** The API shape of a row (DESIGN.md §3). */
-export function toVideoResponse(row: VideoRow): VideoResponse {
-  const base = `/videos/${row.id}`;
+/**
+ * The API shape of a row (DESIGN.md §3). Only the owner or an admin ever gets a private video's
+ * row, so its URLs carry a signed, expiring playback token (`playbackToken`).
+ */
+export function toVideoResponse(row: VideoRow, playbackToken: string | null = null): VideoResponse {
+  const base = row.visibility === "private" && playbackToken ? `/videos/${row.id}/p/${playbackToken}` : `/videos/${row.id}`;
   return {
     id: row.id,
     ownerId: row.ownerId,

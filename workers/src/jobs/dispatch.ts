@@ -74,15 +74,16 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
       started.push(next.id);
       continue;
     }
-    // Not started: give the attempt back and wait a little; this was not the job's fault.
+    // Not started: give the attempt back; this was not the job's fault. A busy transcoder calls
+    // for the next dispatch when its job ends; an unreachable one is asked again a little later.
     await db
       .update(videos)
       .set({
         status: "QUEUED",
         attempts: claimed.attempts - 1,
         leaseExpiresAt: null,
-        nextAttemptAt: now + UNAVAILABLE_RETRY_MS,
-        message: JOB_MESSAGES.WAITING_FOR_TRANSCODER,
+        nextAttemptAt: outcome === "busy" ? null : now + UNAVAILABLE_RETRY_MS,
+        message: outcome === "busy" ? JOB_MESSAGES.QUEUED : JOB_MESSAGES.WAITING_FOR_TRANSCODER,
         updatedAt: now,
       })
       .where(and(eq(videos.id, next.id), eq(videos.status, "PROCESSING"), eq(videos.attempts, claimed.attempts)));

@@ -29,5 +29,5 @@ export const JOB_MESSAGES = {
   RETRYING: (attempt: number, reason: string, inSec: number) =>
     `Attempt ${attempt} of ${MAX_ATTEMPTS} failed; trying again in ${Math.round(inSec)} s. ${sentence(reason)}`,
   FAILED: (reason: string) => `This video could not be processed. ${sentence(reason)}`,
-  WAITING_FOR_TRANSCODER: "Upload complete. The transcoder is busy or restarting; the video is next in line.",
+  WAITING_FOR_TRANSCODER: "Upload complete. The transcoder is restarting; the video will be processed as soon as it is back.",
 } as const;

@@ -17,10 +17,17 @@ export const videos = new Hono<AppEnv>();
 videos.get("/", async (c) => {
   const user = c.get("user");
   const rows = await listVideos(c.env.DB, user.role === "admin" ? null : user.id);
-  return c.json<VideoListResponse>({ videos: rows.map(toVideoResponse) });
+  const withJob = user.role === "admin" && c.req.query("include") === "job";
+  const list = await Promise.all(
+    rows.map(async (row) => ({
+      ...(await videoResponse(c.env, row)),
+      ...(withJob ? { job: { attempts: row.attempts, priority: row.priority, lastError: row.lastError ?? null } } : {}),
+    })),
+  );
+  return c.json<VideoListResponse>({ videos: list });
 });
 
-videos.get("/:id", async (c) => c.json<VideoResponse>(toVideoResponse(await visibleVideo(c.env, c.get("user"), c.req.param("id")))));
+videos.get("/:id", async (c) => c.json<VideoResponse>(await videoResponse(c.env, await visibleVideo(c.env, c.get("user"), c.req.param("id")))));
 
 videos.patch("/:id", async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"), { ownerOnly: true });
@@ -38,7 +45,7 @@ videos.patch("/:id", async (c) => {
   }
   await updateVideo(c.env.DB, row.id, patch, Date.now());
   forgetPlaybackState(row.id);
-  return c.json<VideoResponse>(toVideoResponse({ ...row, ...patch }));
+  return c.json<VideoResponse>(await videoResponse(c.env, { ...row, ...patch }));
 });
 
 videos.delete("/:id", async (c) => {
@@ -69,7 +76,7 @@ videos.post("/:id/cancel", async (c) => {
     throw new ApiError(409, "not_cancellable", `Nothing to cancel: the video is ${row.status}.`);
   }
   c.executionCtx.waitUntil(dispatchNext(c.env));
-  return c.json<VideoResponse>(toVideoResponse((await findVideo(c.env.DB, row.id))!));
+  return c.json<VideoResponse>(await videoResponse(c.env, (await findVideo(c.env.DB, row.id))!));
 });
 
 videos.post("/:id/priority", requireAdmin, async (c) => {
@@ -78,7 +85,7 @@ videos.post("/:id/priority", requireAdmin, async (c) => {
     throw new ApiError(409, "not_waiting", `Only a waiting job can be made next; this video is ${row.status}.`);
   }
   c.executionCtx.waitUntil(dispatchNext(c.env));
-  return c.json<VideoResponse>(toVideoResponse((await findVideo(c.env.DB, row.id))!));
+  return c.json<VideoResponse>(await videoResponse(c.env, (await findVideo(c.env.DB, row.id))!));
 });
 
 videos.post("/:id/retry", requireAdmin, async (c) => {
@@ -87,8 +94,13 @@ videos.post("/:id/retry", requireAdmin, async (c) => {
     throw new ApiError(409, "not_retryable", `Only a FAILED or CANCELLED video whose source is kept can be retried; this one is ${row.status}.`);
   }
   c.executionCtx.waitUntil(dispatchNext(c.env));
-  return c.json<VideoResponse>(toVideoResponse((await findVideo(c.env.DB, row.id))!));
+  return c.json<VideoResponse>(await videoResponse(c.env, (await findVideo(c.env.DB, row.id))!));
 });
+
+/** A row as the API shows it to its owner or an admin (private videos get signed URLs). */
+async function videoResponse(env: Env, row: VideoRow): Promise<VideoResponse> {
+  return toVideoResponse(row, row.visibility === "private" ? await signPlaybackToken(env.JWT_SECRET, row.id) : null);
+}
 
 /** The video if the caller may see it: its owner, or an admin unless `ownerOnly`. Others get 404, never 403. */
 export async function visibleVideo(env: Env, user: AuthUser, id: string, opts: { ownerOnly?: boolean } = {}): Promise<VideoRow> {

@@ -34,13 +34,27 @@ export interface VideoResponse {
 }
 
 export interface VideoListResponse {
-  videos: VideoResponse[];
+  videos: (VideoResponse & { job?: JobInfo })[];
 }
 
 /** GET /api/videos/:id/playback */
 export interface PlaybackResponse {
   /** Absolute URL of the master playlist; for a private video it carries a signed, expiring token in its path. */
   url: string;
+}
+
+/** GET|PUT /api/admin/budget (KV). */
+export interface BudgetSettings {
+  monthlyCapUsd: number;
+  transcodingEnabled: boolean;
+  spikeThresholdPct: number;
+}
+
+/** Job bookkeeping, added to each video by `GET /api/videos?include=job` for admins (the job table). */
+export interface JobInfo {
+  attempts: number;
+  priority: number;
+  lastError: string | null;
 }
 
 /** GET /api/admin/costs?month=YYYY-MM */
