@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       if (wanted.has("pipeline")) rows.push(...pipeline.rows);
       if (wanted.has("cost")) rows.push(await videoCostRow(stack.baseUrl, state, pipeline.videoId, 60));
       if (wanted.has("first-frame")) rows.push(await firstFrameRow(stack.baseUrl, token, pipeline.videoId));
-      if (wanted.has("delivery")) rows.push(...(await deliveryRows(stack.baseUrl, pipeline.videoId, dir)));
+      if (wanted.has("delivery")) rows.push(...(await deliveryRows(stack.baseUrl, pipeline.videoId, dir, state)));
     }
   } finally {
     await stack.stop();
