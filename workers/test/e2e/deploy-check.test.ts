@@ -1,0 +1,37 @@
+/**
+ * Deploy check: `wrangler deploy --dry-run` bundles the Worker and validates wrangler.toml for the
+ * default and the production environment (production's Container image needs Docker to build, so
+ * its rollout is skipped here; the Dockerfile path is still checked).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../../dev/stack.ts";
+
+function dryRun(extra: string[]): { status: number | null; output: string; outdir: string } {
+  const outdir = mkdtempSync(join(tmpdir(), "edge-video-dry-run-"));
+  const result = spawnSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir, ...extra], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  return { status: result.status, output: result.stdout + result.stderr, outdir };
+}
+
+describe("wrangler deploy --dry-run", () => {
+  it.each([
+    ["the default environment", [] as string[], []],
+    ["production (Container binding)", ["--env", "production", "--containers-rollout=none"], ["env.TRANSCODER", "transcoder/Dockerfile"]],
+  ])("bundles %s", (_, args, mentions) => {
+    const run = dryRun(args);
+    try {
+      expect(run.status, run.output).toBe(0);
+      expect(existsSync(join(run.outdir, "index.js"))).toBe(true);
+      for (const m of ["env.UPLOAD_SESSION", "env.MEDIA", "env.DB", "env.JOBS", "env.CONFIG", ...mentions]) expect(run.output).toContain(m);
+    } finally {
+      rmSync(run.outdir, { recursive: true, force: true });
+    }
+  });
+});
