@@ -10,6 +10,8 @@ import { ROOT, applyMigrations, assertNodeVersion, ensureWebBuilt, startTranscod
 export interface TestStack extends RunningStack {
   persistTo: string;
   transcoder: RunningTranscoder | null;
+  /** Stops the runtime (workerd) and starts it again on the same port and state, like a crash and restart. */
+  restartRuntime(): Promise<void>;
   tokenFor(userId: string, role?: "creator" | "admin"): Promise<string>;
   /** SHA-256 and size of an object in the local R2 bucket, read with wrangler's own CLI. */
   r2Object(key: string): { size: number; sha256: string } | null;
@@ -44,7 +46,7 @@ export async function startTestStack(opts: { vars?: Record<string, string>; tran
   ensureWebBuilt();
   const transcoder = opts.transcoder ? await startTranscoder({ port: await freePort() }) : null;
   const port = await freePort();
-  const stack = await startWrangler({
+  const wranglerOptions = {
     port,
     persistTo,
     vars: {
@@ -53,11 +55,21 @@ export async function startTestStack(opts: { vars?: Record<string, string>; tran
       TRANSCODER_URL: transcoder ? transcoder.url : "http://127.0.0.1:9",
       ...opts.vars,
     },
-  });
+  };
+  let stack = await startWrangler(wranglerOptions);
   return {
-    ...stack,
+    baseUrl: stack.baseUrl,
+    get wrangler() {
+      return stack.wrangler;
+    },
+    output: () => stack.output(),
+    stop: () => stack.stop(),
     persistTo,
     transcoder,
+    async restartRuntime() {
+      await stack.stop();
+      stack = await startWrangler(wranglerOptions);
+    },
     async tokenFor(userId, role = "creator") {
       const res = await fetch(`${stack.baseUrl}/api/auth/dev-login`, {
         method: "POST",
