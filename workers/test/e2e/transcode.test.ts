@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Parser } from "m3u8-parser";
 import { startTestStack, type TestStack } from "./fixture.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
 import type { VideoResponse } from "../../src/shared/api.ts";
@@ -55,6 +56,13 @@ async function until(id: string, done: (v: VideoResponse) => boolean, timeoutMs 
 const upload = async (file: Buffer, filename: string) =>
   (await tusUpload({ endpoint: `${stack.baseUrl}/api/video/uploads`, token, file, chunkSize: 5 * 1024 * 1024, filename })).split("/").pop()!;
 
+function parseM3u8(text: string) {
+  const parser = new Parser();
+  parser.push(text);
+  parser.end();
+  return parser.manifest;
+}
+
 function ffprobe(url: string): { streams: { codec_type: string; width?: number; height?: number }[] } {
   return JSON.parse(execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,width,height", "-of", "json", url], { encoding: "utf8" }));
 }
@@ -73,13 +81,22 @@ describe("upload → queue → transcoder → READY", () => {
     const progress = states.map((s) => s.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
 
-    const master = await (await fetch(`${stack.baseUrl}/videos/${id}/index.m3u8`)).text();
-    expect(master.indexOf("240p/index.m3u8")).toBeLessThan(master.indexOf("720p/index.m3u8"));
-    for (const tier of ["240p", "480p", "720p"]) {
-      const playlist = await (await fetch(`${stack.baseUrl}/videos/${id}/${tier}/index.m3u8`)).text();
-      expect(playlist.trimEnd().endsWith("#EXT-X-ENDLIST")).toBe(true);
-      const total = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-      expect(total).toBeCloseTo(8, 0);
+    // The HLS rules players rely on, checked by an m3u8 parser.
+    const master = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/index.m3u8`)).text());
+    expect(master.version).toBeGreaterThanOrEqual(3);
+    const variants = master.playlists ?? [];
+    expect(variants.map((p) => p.uri)).toEqual(["240p/index.m3u8", "480p/index.m3u8", "720p/index.m3u8"]);
+    for (const variant of variants) {
+      const a = variant.attributes as Record<string, unknown>;
+      expect(a.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
+      expect(a.BANDWIDTH).toBeGreaterThan(Number(a["AVERAGE-BANDWIDTH"]));
+      expect(a.RESOLUTION).toMatchObject({ height: expect.any(Number) });
+      const media = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/${variant.uri}`)).text());
+      expect(media.endList).toBe(true);
+      const durations = media.segments.map((s) => s.duration);
+      // EXT-X-TARGETDURATION must be at least every segment's duration, rounded.
+      expect(Math.max(...durations.map(Math.round))).toBeLessThanOrEqual(media.targetDuration ?? 0);
+      expect(durations.reduce((a, b) => a + b, 0)).toBeCloseTo(8, 0);
     }
     const probe = ffprobe(`${stack.baseUrl}/videos/${id}/index.m3u8`);
     const heights = probe.streams.filter((s) => s.codec_type === "video").map((s) => s.height);
