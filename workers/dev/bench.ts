@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: figures measured side by side in one run on this machine. Not part of `npm test`
  * (tests never assert timings). Prints a table (and its Markdown for the README).
- * `npm run bench -- upload transcode pipeline cost first-frame delivery` picks sections (default: all).
+ * `npm run bench -- upload transcode pipeline cost first-frame delivery load` picks sections (default: all).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -16,8 +16,9 @@ import { pipelineRows } from "./bench/pipeline.ts";
 import { deliveryRows } from "./bench/delivery.ts";
 import { videoCostRow } from "./bench/video-cost.ts";
 import { firstFrameRow } from "./bench/first-frame.ts";
+import { loadRows } from "./bench/load.ts";
 
-const SECTIONS = ["upload", "transcode", "pipeline", "cost", "first-frame", "delivery"] as const;
+const SECTIONS = ["upload", "transcode", "pipeline", "cost", "first-frame", "delivery", "load"] as const;
 
 async function main(): Promise<void> {
   assertNodeVersion();
@@ -37,18 +38,19 @@ async function main(): Promise<void> {
       body: JSON.stringify({ userId: "bench", role: "creator" }),
     });
     const { token } = (await login.json()) as { token: string };
-    const source = ["transcode", "pipeline", "cost", "first-frame", "delivery"].some((s) => wanted.has(s)) ? makeClip(dir, 60) : "";
+    const source = ["transcode", "pipeline", "cost", "first-frame", "delivery", "load"].some((s) => wanted.has(s)) ? makeClip(dir, 60) : "";
     if (wanted.has("upload")) {
       rows.push(await tusVersusPlainPut(stack, token, state));
       rows.push(await flakyLinkGoodput(stack, token));
     }
     if (wanted.has("transcode")) rows.push(...(await transcodeRows(source, dir)));
-    if (["pipeline", "cost", "first-frame", "delivery"].some((s) => wanted.has(s))) {
+    if (["pipeline", "cost", "first-frame", "delivery", "load"].some((s) => wanted.has(s))) {
       const pipeline = await pipelineRows(stack.baseUrl, token, source);
       if (wanted.has("pipeline")) rows.push(...pipeline.rows);
       if (wanted.has("cost")) rows.push(await videoCostRow(stack.baseUrl, state, pipeline.videoId, 60));
       if (wanted.has("first-frame")) rows.push(await firstFrameRow(stack.baseUrl, token, pipeline.videoId));
       if (wanted.has("delivery")) rows.push(...(await deliveryRows(stack.baseUrl, pipeline.videoId, dir, state)));
+      if (wanted.has("load")) rows.push(...(await loadRows(stack.baseUrl, token, pipeline.videoId, state)));
     }
   } finally {
     await stack.stop();
