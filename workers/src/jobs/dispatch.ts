@@ -3,7 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { videos } from "../db/schema.ts";
 import { transcodingGate } from "../costs/gate.ts";
 import { signJobToken } from "./job-token.ts";
-import { JOB_MESSAGES, LEASE_MS, MAX_ATTEMPTS, SEGMENT_SECONDS, UNAVAILABLE_RETRY_MS, backoffMs } from "./policy.ts";
+import { JOB_MESSAGES, MAX_ATTEMPTS, SEGMENT_SECONDS, UNAVAILABLE_RETRY_MS, backoffMs, jobTimings } from "./policy.ts";
 import { transcoderFor, type TranscoderClient } from "./transcoder-client.ts";
 
 /**
@@ -53,7 +53,7 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
       .set({
         status: "PROCESSING",
         attempts: sql`${videos.attempts} + 1`,
-        leaseExpiresAt: now + LEASE_MS,
+        leaseExpiresAt: now + jobTimings(env).leaseMs,
         message: JOB_MESSAGES.PROCESSING,
         progress: 0,
         updatedAt: now,
@@ -102,7 +102,7 @@ export async function recoverStalledJobs(env: Env, now = Date.now()): Promise<vo
     if (job.attempts >= MAX_ATTEMPTS) {
       await db.update(videos).set({ status: "FAILED", error: reason, lastError: reason, message: JOB_MESSAGES.FAILED(reason), leaseExpiresAt: null, updatedAt: now }).where(current);
     } else {
-      const wait = backoffMs(job.attempts);
+      const wait = backoffMs(job.attempts, jobTimings(env).retryBaseMs);
       await db
         .update(videos)
         .set({ status: "QUEUED", lastError: reason, nextAttemptAt: now + wait, leaseExpiresAt: null, playable: false, message: JOB_MESSAGES.RETRYING(job.attempts, reason, wait / 1000), updatedAt: now })

@@ -5,7 +5,7 @@ import { outputPrefix, sourceKey } from "../storage/keys.ts";
 import { deleteObjects } from "../storage/objects.ts";
 import type { TranscodeProgress, TranscodeResult } from "../shared/transcode.ts";
 import type { JobClaims } from "./job-token.ts";
-import { JOB_MESSAGES, LEASE_MS, MAX_ATTEMPTS, backoffMs } from "./policy.ts";
+import { JOB_MESSAGES, MAX_ATTEMPTS, backoffMs, jobTimings } from "./policy.ts";
 import { transcoderFor } from "./transcoder-client.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
 import { count, meter } from "../costs/meter.ts";
@@ -27,7 +27,7 @@ export async function recordProgress(env: Env, job: JobClaims, report: Transcode
     .update(videos)
     .set({
       progress: sql`max(${videos.progress}, ${progress})`,
-      leaseExpiresAt: now + LEASE_MS,
+      leaseExpiresAt: now + jobTimings(env).leaseMs,
       updatedAt: now,
       ...(report.playable
         ? { playable: true, playableAt: sql`coalesce(${videos.playableAt}, ${now})`, message: JOB_MESSAGES.PLAYABLE }
@@ -77,7 +77,7 @@ export async function recordResult(env: Env, job: JobClaims, result: TranscodeRe
   }
   const row = (await db.select().from(videos).where(currentAttempt(job)).get())!;
   const final = result.permanent || row.attempts >= MAX_ATTEMPTS;
-  const wait = backoffMs(row.attempts);
+  const wait = backoffMs(row.attempts, jobTimings(env).retryBaseMs);
   await db
     .update(videos)
     .set(

@@ -1,7 +1,7 @@
 /** A real local stack for end-to-end tests: its own port and its own state folder. */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,10 +12,26 @@ export interface TestStack extends RunningStack {
   transcoder: RunningTranscoder | null;
   /** Stops the runtime (workerd) and starts it again on the same port and state, like a crash and restart. */
   restartRuntime(): Promise<void>;
+  /** Kills the transcoder and its ffmpeg at once (SIGKILL, like a lost container), then starts a fresh one on the same port. */
+  crashTranscoder(): Promise<void>;
   tokenFor(userId: string, role?: "creator" | "admin"): Promise<string>;
   /** SHA-256 and size of an object in the local R2 bucket, read with wrangler's own CLI. */
   r2Object(key: string): { size: number; sha256: string } | null;
   close(): Promise<void>;
+}
+
+/** Process ids whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Runs SQL on the stack's local D1 with wrangler's own CLI; returns the rows. */
@@ -44,7 +60,8 @@ export async function startTestStack(opts: { vars?: Record<string, string>; tran
   const persistTo = mkdtempSync(join(tmpdir(), "edge-video-state-"));
   applyMigrations(persistTo);
   ensureWebBuilt();
-  const transcoder = opts.transcoder ? await startTranscoder({ port: await freePort() }) : null;
+  const transcoderPort = await freePort();
+  let transcoder = opts.transcoder ? await startTranscoder({ port: transcoderPort }) : null;
   const port = await freePort();
   const wranglerOptions = {
     port,
@@ -65,7 +82,17 @@ export async function startTestStack(opts: { vars?: Record<string, string>; tran
     output: () => stack.output(),
     stop: () => stack.stop(),
     persistTo,
-    transcoder,
+    get transcoder() {
+      return transcoder;
+    },
+    async crashTranscoder() {
+      if (!transcoder) throw new Error("this stack has no transcoder");
+      const pid = transcoder.process.pid!;
+      for (const child of childrenOf(pid)) process.kill(child, "SIGKILL");
+      transcoder.process.kill("SIGKILL");
+      await transcoder.stop();
+      transcoder = await startTranscoder({ port: transcoderPort });
+    },
     async restartRuntime() {
       await stack.stop();
       stack = await startWrangler(wranglerOptions);
