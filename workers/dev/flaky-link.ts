@@ -9,6 +9,8 @@ export interface FlakyLink {
   port: number;
   /** Bytes carried client → server since start (request lines, headers and bodies). */
   bytesUp(): number;
+  /** Of those, the bytes the link handed to the server (the rest were in flight when a connection died). */
+  bytesDelivered(): number;
   /** Destroys every open connection, both sides. */
   dropAll(): void;
   close(): Promise<void>;
@@ -17,6 +19,7 @@ export interface FlakyLink {
 export async function openFlakyLink(target: { host: string; port: number }, opts: { upBytesPerSec?: number } = {}): Promise<FlakyLink> {
   const sockets = new Set<Socket>();
   let up = 0;
+  let delivered = 0;
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
     sockets.add(client).add(upstream);
@@ -39,6 +42,7 @@ export async function openFlakyLink(target: { host: string; port: number }, opts
       slotEnd = Math.max(slotEnd, now) + (opts.upBytesPerSec ? (chunk.length / opts.upBytesPerSec) * 1000 : 0);
       setTimeout(() => {
         if (upstream.destroyed) return;
+        delivered += chunk.length;
         if (upstream.write(chunk)) client.resume();
         else upstream.once("drain", () => client.resume());
       }, slotEnd - now);
@@ -48,6 +52,7 @@ export async function openFlakyLink(target: { host: string; port: number }, opts
   return {
     port: (server.address() as { port: number }).port,
     bytesUp: () => up,
+    bytesDelivered: () => delivered,
     dropAll() {
       for (const s of sockets) s.destroy();
       sockets.clear();

@@ -21,6 +21,8 @@ export interface StackOptions {
   vars?: Record<string, string>;
   /** Print wrangler's output (npm start) or keep it for diagnostics (tests). */
   inheritOutput?: boolean;
+  /** DevTools port of the Worker's isolate (the benchmark reads its heap); any free port by default. */
+  inspectorPort?: number;
 }
 
 export interface RunningStack {
@@ -65,7 +67,7 @@ export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
     ...(opts.config ? ["--config", opts.config] : []),
     "--port", String(opts.port),
     "--ip", "127.0.0.1",
-    "--inspector-port", "0",
+    "--inspector-port", String(opts.inspectorPort ?? 0),
     "--test-scheduled",
     "--show-interactive-dev-session=false",
     ...(opts.persistTo ? ["--persist-to", opts.persistTo] : []),
