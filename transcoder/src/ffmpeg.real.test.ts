@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rendition, SourceProbe } from '../../workers/src/shared/transcode.ts';
 import { resolveBinaries, type FfmpegBinaries } from './binaries.ts';
 import { h264LevelFor } from './codecs.ts';
-import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, runFfmpeg, writeMasterPlaylist, type Logger } from './ffmpeg.ts';
+import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, POSTER_MAX_HEIGHT, runFfmpeg, writeMasterPlaylist, type Logger } from './ffmpeg.ts';
 import { capFrameRate, chooseLadder } from './ladder.ts';
 import { NotAVideoError, probe } from './probe.ts';
 
@@ -115,7 +115,7 @@ async function expectValidHls(t: Transcoded, expected: { tiers: string[]; minSeg
   const poster = readFileSync(join(t.outDir, 'poster.jpg'));
   expect([poster[0], poster[1]]).toEqual([0xff, 0xd8]);
   const posterInfo = await ffprobeJson('-show_streams', join(t.outDir, 'poster.jpg'));
-  expect(Number(posterInfo.streams[0]!.height)).toBeLessThanOrEqual(720);
+  expect(Number(posterInfo.streams[0]!.height)).toBeLessThanOrEqual(POSTER_MAX_HEIGHT);
 
   const master = readFileSync(join(t.outDir, 'index.m3u8'), 'utf8');
   for (const r of t.ladder) expect(master).toContain(`${r.name}/index.m3u8`);
@@ -176,7 +176,7 @@ describe('real ffmpeg', () => {
       logger: quiet,
     });
     const info = await ffprobeJson('-show_streams', posterPath);
-    expect([info.streams[0]!.width, info.streams[0]!.height]).toEqual([480, 640]);
+    expect([info.streams[0]!.width, info.streams[0]!.height]).toEqual([360, 480]) // portrait kept, capped to POSTER_MAX_HEIGHT;
   });
 
   it('rejects random bytes named .mp4 as not a video', async () => {

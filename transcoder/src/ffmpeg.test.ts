@@ -136,17 +136,17 @@ describe('buildPosterArgs', () => {
     expect(args.indexOf('-ss')).toBeLessThan(args.indexOf('-i'));
   });
 
-  it('picks a representative frame, at most 720 high, JPEG quality 3', () => {
+  it('picks a representative frame, at most 480 high, JPEG quality 4', () => {
     const args = buildPosterArgs({ input: '/in', output: '/out/poster.jpg', durationSec: 60, width: 1920, height: 1080 });
-    expect(valueOf(args, '-vf')).toBe('scale=1280:720,setsar=1,thumbnail=50');
+    expect(valueOf(args, '-vf')).toBe('scale=854:480,setsar=1,thumbnail=50');
     expect(valueOf(args, '-frames:v')).toBe('1');
-    expect(valueOf(args, '-q:v')).toBe('3');
+    expect(valueOf(args, '-q:v')).toBe('4');
     expect(args[args.length - 1]).toBe('/out/poster.jpg');
   });
 
   it('keeps portrait and small sources at their aspect, never upscaled', () => {
     const portrait = buildPosterArgs({ input: '/in', output: '/o.jpg', durationSec: 9, width: 720, height: 1280 });
-    expect(valueOf(portrait, '-vf')).toMatch(/^scale=406:720,/);
+    expect(valueOf(portrait, '-vf')).toMatch(/^scale=270:480,/);
     const small = buildPosterArgs({ input: '/in', output: '/o.jpg', durationSec: 9, width: 640, height: 360 });
     expect(valueOf(small, '-vf')).toMatch(/^scale=640:360,/);
   });

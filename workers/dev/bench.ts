@@ -15,7 +15,7 @@ import { transcodeRows } from "./bench/transcode.ts";
 import { pipelineRows } from "./bench/pipeline.ts";
 import { deliveryRows } from "./bench/delivery.ts";
 import { videoCostRow } from "./bench/video-cost.ts";
-import { firstFrameRow } from "./bench/first-frame.ts";
+import { firstFrameRows } from "./bench/first-frame.ts";
 import { loadRows } from "./bench/load.ts";
 import { mb, processTree, sampleMemory, workerMemoryRow } from "./bench/memory.ts";
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
         rows.push(await workerMemoryRow(stack, token, inspectorPort));
       }
       if (wanted.has("cost")) rows.push(await videoCostRow(stack.baseUrl, state, pipeline.videoId, 60));
-      if (wanted.has("first-frame")) rows.push(await firstFrameRow(stack.baseUrl, token, pipeline.videoId));
+      if (wanted.has("first-frame")) rows.push(...(await firstFrameRows(stack.baseUrl, token, pipeline.videoId, source, dir)));
       if (wanted.has("delivery")) rows.push(...(await deliveryRows(stack.baseUrl, pipeline.videoId, dir, state)));
       if (wanted.has("load")) rows.push(...(await loadRows(stack.baseUrl, token, pipeline.videoId, state)));
     }

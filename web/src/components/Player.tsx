@@ -18,6 +18,14 @@ export const HLS_CONFIG: Partial<HlsConfig> = {
   backBufferLength: 30,
 };
 
+/**
+ * The player engine's code (hls.js light, the biggest download of the watch page). Fetched once;
+ * the watch route asks for it at startup, in parallel with the page's API calls, so that on a slow
+ * link it is not queued behind them.
+ */
+let hlsModule: Promise<typeof import("hls.js/light")> | null = null;
+export const loadHls = () => (hlsModule ??= import("hls.js/light"));
+
 interface Level {
   index: number;
   name: string;
@@ -65,7 +73,7 @@ export function Player(props: { url: string; poster?: string | null; title: stri
       };
     }
 
-    void import("hls.js/light").then(({ default: HlsClass }) => {
+    void loadHls().then(({ default: HlsClass }) => {
       if (destroyed) return;
       if (!HlsClass.isSupported()) {
         if (video.canPlayType("application/vnd.apple.mpegurl")) {

@@ -2,7 +2,7 @@
  * Transcode speed and quality: our one-decode ladder vs the plan's three sequential ffmpeg passes
  * (libx264 default preset, 10 s segments), on the same 60 s 720p30 source, in one run.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { probe } from "../../../transcoder/src/probe.ts";
 import { chooseLadder } from "../../../transcoder/src/ladder.ts";
@@ -17,6 +17,27 @@ const PLAN_TIERS = [
   { name: "720p", height: 720, bitrate: "1500k" },
 ];
 
+/**
+ * The plan's ladder: one ffmpeg pass per tier, default x264 preset, 10 s segments, into `dir/plan`,
+ * plus a master playlist listing the tiers lowest first (what a player of the plan is given).
+ * Returns the wall seconds of the three passes.
+ */
+export function encodePlanLadder(source: string, dir: string): { seconds: number; dir: string } {
+  const plan = join(dir, "plan");
+  mkdirSync(plan, { recursive: true });
+  let seconds = 0;
+  for (const tier of PLAN_TIERS) {
+    seconds += timedFfmpeg(
+      ["-v", "error", "-y", "-i", source, "-vf", `scale=-2:${tier.height}`, "-c:v", "libx264", "-b:v", tier.bitrate, "-c:a", "aac", "-b:a", "128k",
+        "-f", "hls", "-hls_time", "10", "-hls_playlist_type", "vod", "-hls_segment_filename", `${tier.name}_%03d.ts`, `${tier.name}.m3u8`],
+      plan,
+    );
+  }
+  const master = ["#EXTM3U", ...PLAN_TIERS.flatMap((t) => [`#EXT-X-STREAM-INF:BANDWIDTH=${(parseInt(t.bitrate) + 128) * 1000},RESOLUTION=${Math.round((t.height * 16) / 9 / 2) * 2}x${t.height}`, `${t.name}.m3u8`])];
+  writeFileSync(join(plan, "index.m3u8"), `${master.join("\n")}\n`);
+  return { seconds, dir: plan };
+}
+
 export async function transcodeRows(source: string, dir: string): Promise<Row[]> {
   const info = await probe("ffprobe", source);
   const renditions = chooseLadder(info);
@@ -26,16 +47,7 @@ export async function transcodeRows(source: string, dir: string): Promise<Row[]>
   const args = buildHlsArgs({ input: source, outputDir: ours, renditions, hasAudio: info.hasAudio, fps: info.frameRate, segmentSeconds: SEGMENT_SECONDS });
   const oursSeconds = timedFfmpeg(args, ours);
 
-  const plan = join(dir, "plan");
-  mkdirSync(plan, { recursive: true });
-  let planSeconds = 0;
-  for (const tier of PLAN_TIERS) {
-    planSeconds += timedFfmpeg(
-      ["-v", "error", "-y", "-i", source, "-vf", `scale=-2:${tier.height}`, "-c:v", "libx264", "-b:v", tier.bitrate, "-c:a", "aac", "-b:a", "128k",
-        "-f", "hls", "-hls_time", "10", "-hls_playlist_type", "vod", "-hls_segment_filename", `${tier.name}_%03d.ts`, `${tier.name}.m3u8`],
-      plan,
-    );
-  }
+  const { seconds: planSeconds, dir: plan } = encodePlanLadder(source, dir);
 
   const rows: Row[] = [
     {
