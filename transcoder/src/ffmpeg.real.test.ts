@@ -137,11 +137,16 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('real ffmpeg', () => {
-  it('transcodes a 4 s 720p landscape clip with audio into three aligned tiers', async () => {
-    const t = await transcode(landscape, 'landscape', 2);
+  it('transcodes a 4 s 720p landscape clip with audio into three aligned tiers, the first segment 1 s', async () => {
+    const t = await transcode(landscape, 'landscape', 4);
     expect(t.probe).toMatchObject({ width: 1280, height: 720, rotation: 0, frameRate: 30, hasAudio: true, videoCodec: 'h264' });
     expect(t.probe.durationSec).toBeCloseTo(4, 0);
-    await expectValidHls(t, { tiers: ['240p 426x240', '480p 854x480', '720p 1280x720'], minSegments: 2 });
+    await expectValidHls(t, { tiers: ['240p 426x240', '480p 854x480', '720p 1280x720'], minSegments: 3 });
+    // 4 s segments start short: 1 s, then one keyframe interval (2 s) — a slow link's first wait.
+    const durations = [...readFileSync(join(t.outDir, '240p', 'index.m3u8'), 'utf8').matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(durations.map((d) => Math.round(d * 10) / 10)).toEqual([1, 1, 2]);
+    const keyframes = (await keyframeTimes(join(t.outDir, '240p', 'index.m3u8'))).map(Number);
+    expect(keyframes.map((k) => Math.round(k - keyframes[0]!))).toEqual([0, 1, 2]);
   });
 
   it('transcodes a 3 s 360x640 portrait clip without audio into video-only tiers', async () => {

@@ -53,7 +53,9 @@ describe('buildHlsArgs', () => {
     expect(valueOf(args, '-g')).toBe('60');
     expect(valueOf(args, '-keyint_min')).toBe('60');
     expect(valueOf(args, '-sc_threshold')).toBe('0');
-    expect(valueOf(args, '-force_key_frames')).toBe('expr:gte(t,n_forced*2)');
+    // Keyframes at 0, 1 s (end of the short first segment), then every 2 s from 2 s.
+    expect(valueOf(args, '-force_key_frames')).toBe('expr:gte(t,if(eq(n_forced,1),1,(n_forced-1)*2))');
+    expect(valueOf(args, '-hls_init_time')).toBe('1');
   });
 
   it('derives the GOP from the capped frame rate and the segment duration', () => {

@@ -97,7 +97,8 @@ describe('runJob', () => {
     for (const tier of ['240p', '360p']) {
       const final = job.files.get(`${tier}/index.m3u8`)!.toString();
       expect(final).toMatch(/#EXT-X-ENDLIST\s*$/);
-      expect(playlistSegments(final)).toEqual(['seg_00000.ts', 'seg_00001.ts', 'seg_00002.ts', 'seg_00003.ts']);
+      // 8 s in short first segments: 1 s, 1 s, then 2 s × 3.
+      expect(playlistSegments(final)).toEqual(['seg_00000.ts', 'seg_00001.ts', 'seg_00002.ts', 'seg_00003.ts', 'seg_00004.ts']);
       expectSegmentsBeforePlaylists(job, tier);
     }
     for (const put of job.puts) {

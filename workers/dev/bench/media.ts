@@ -1,5 +1,6 @@
 /** ffmpeg helpers for the benchmark: clips, timed runs, SSIM. */
 import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export function makeClip(dir: string, seconds: number, size = "1280x720"): string {
@@ -15,12 +16,26 @@ export function makeClip(dir: string, seconds: number, size = "1280x720"): strin
   return file;
 }
 
+/** CPU seconds (user + system) of this process's finished children, from /proc (Linux). */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  // Fields after "(comm) ": state is 3rd; cutime and cstime are the 16th and 17th, in clock ticks (100/s).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 /** Wall seconds of one ffmpeg run. */
 export function timedFfmpeg(args: string[], cwd: string): number {
+  return cpuTimedFfmpeg(args, cwd).wall;
+}
+
+/** Wall and CPU seconds of one ffmpeg run. */
+export function cpuTimedFfmpeg(args: string[], cwd: string): { wall: number; cpu: number } {
+  const cpuBefore = childrenCpuSeconds();
   const start = performance.now();
   const result = spawnSync("ffmpeg", args, { cwd, encoding: "utf8" });
   if (result.status !== 0) throw new Error(`ffmpeg failed: ${result.stderr.slice(-2000)}`);
-  return (performance.now() - start) / 1000;
+  return { wall: (performance.now() - start) / 1000, cpu: childrenCpuSeconds() - cpuBefore };
 }
 
 /** SSIM (All) of an HLS tier against the source scaled to the tier's size. */
