@@ -112,7 +112,7 @@ export async function firstFrameRows(baseUrl: string, token: string, videoId: st
       }
       rows.push({
         metric: `time to first frame, 1 Mbit/s + 80 ms RTT, ${v.label}`,
-        ours: `${s(median(ours))} (watch page, 2 s first segments, starts on 240p)`,
+        ours: `${s(median(ours))} (watch page, 1 s first segment, starts on 240p)`,
         baseline: `${s(median(baseline))} (plan: bare page, hls.js defaults, 10 s segments)`,
         note: `median of ${RUNS} (target ≤ 2.5 s); runs: ours ${ours.map(s).join(", ")}; plan ${baseline.map(s).join(", ")}`,
       });

@@ -93,7 +93,11 @@ describe("upload → queue → transcoder → READY", () => {
       expect(a.RESOLUTION).toMatchObject({ height: expect.any(Number) });
       const media = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/${variant.uri}`)).text());
       expect(media.endList).toBe(true);
+      // Floating-point EXTINF durations need protocol version 3 or later.
+      expect(media.version).toBeGreaterThanOrEqual(3);
       const durations = media.segments.map((s) => s.duration);
+      // The first segment is the short one a player on a slow link waits for.
+      expect(durations[0]).toBeCloseTo(1, 1);
       // EXT-X-TARGETDURATION must be at least every segment's duration, rounded.
       expect(Math.max(...durations.map(Math.round))).toBeLessThanOrEqual(media.targetDuration ?? 0);
       expect(durations.reduce((a, b) => a + b, 0)).toBeCloseTo(8, 0);
