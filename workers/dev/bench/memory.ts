@@ -96,27 +96,29 @@ async function sampleIsolate(inspectorPort: number, collectEveryMs?: number): Pr
     if (message.id !== undefined) replies.get(message.id)?.(message.result!);
   });
   let id = 0;
+  // A reply that never comes (the inspector can drop one under load) must not hang the benchmark.
   const call = (method: string) =>
-    new Promise<HeapUsage>((resolve) => {
-      replies.set(++id, resolve);
+    new Promise<HeapUsage | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 5_000);
+      replies.set(++id, (result) => (clearTimeout(timer), resolve(result)));
       ws.send(JSON.stringify({ id, method }));
     });
   const used = async () => {
+    if (collectEveryMs) {
+      // Twice: ArrayBuffer backing stores found dead by one full GC are released by the next.
+      await call("HeapProfiler.collectGarbage");
+      await call("HeapProfiler.collectGarbage");
+    }
     const heap = await call("Runtime.getHeapUsage");
-    return heap.usedSize + heap.backingStorageSize;
+    return heap ? heap.usedSize + heap.backingStorageSize : 0;
   };
   const start = await used();
   let peak = start;
   let running = true;
   const loop = (async () => {
-    for (let lastGc = Date.now(); running; await new Promise((r) => setTimeout(r, 100))) {
-      if (collectEveryMs && Date.now() - lastGc >= collectEveryMs) {
-        // Twice: ArrayBuffer backing stores found dead by one full GC are released by the next.
-        await call("HeapProfiler.collectGarbage");
-        await call("HeapProfiler.collectGarbage");
-        lastGc = Date.now();
-        peak = Math.max(peak, await used());
-      } else if (!collectEveryMs) peak = Math.max(peak, await used());
+    while (running) {
+      await new Promise((r) => setTimeout(r, collectEveryMs ?? 100));
+      peak = Math.max(peak, await used());
     }
   })();
   return {
