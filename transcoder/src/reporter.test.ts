@@ -54,4 +54,30 @@ describe('ProgressReporter', () => {
     expect(calls).toBe(1);
     await expect(reporter.flush()).rejects.toBeInstanceOf(JobStoppedError);
   });
+
+  it('reports becoming playable at once, not on the next tick', async () => {
+    const posted: TranscodeProgress[] = [];
+    const reporter = new ProgressReporter({
+      post: async (p) => {
+        posted.push(p);
+        return true;
+      },
+      logger: quiet,
+      onStop: () => {
+        throw new Error('not expected');
+      },
+      intervalMs: 60_000,
+    });
+    reporter.start();
+    reporter.set(3);
+    await tick(20);
+    expect(posted).toEqual([]); // plain progress waits for the tick
+    reporter.set(4, true);
+    await tick(20);
+    expect(posted).toEqual([{ progress: 4, playable: true }]);
+    reporter.set(5, true); // already reported: nothing new to rush
+    await tick(20);
+    expect(posted).toHaveLength(1);
+    reporter.stop();
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Progress reports to the Worker, at most one per `intervalMs` and one at a time; when nothing
  * changed, one every `heartbeatMs` anyway (the reports extend the job's lease on the Worker side).
+ * Becoming playable is reported at once.
  *
  * A 409 answer means the attempt is over: `onStop` is called once and reporting stops. Other
  * failures (network, 5xx) are logged and the next tick tries again with the latest state.
@@ -34,10 +35,18 @@ export class ProgressReporter {
   /** Record the latest state; progress never goes down, playable never goes back to false. */
   set(progress: number, playable?: boolean): void {
     const clamped = Math.min(100, Math.max(0, Math.round(progress * 10) / 10));
+    const becamePlayable = playable === true && !this.state.playable;
     this.state = {
       progress: Math.max(this.state.progress, clamped),
       playable: this.state.playable || playable === true,
     };
+    // "Playable" is what the creator is waiting for: report it now, not on the next tick (after
+    // the report in flight, if any).
+    if (becamePlayable && this.timer && !this.stopped) {
+      void (this.inFlight ?? Promise.resolve()).then(() => {
+        if (!this.stopped && !this.inFlight && !this.sent?.playable) void this.send();
+      });
+    }
   }
 
   get current(): TranscodeProgress {
