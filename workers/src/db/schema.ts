@@ -29,6 +29,8 @@ export const videos = sqliteTable(
     filename: text("filename").notNull(),
     filetype: text("filetype").notNull(),
     visibility: text("visibility", { enum: VISIBILITIES }).notNull().default("public"),
+    /** Signed playback URLs and share links carry it; bumping it (visibility change, revoke) voids them all at once. */
+    playbackVersion: integer("playback_version").notNull().default(0),
     status: text("status", { enum: VIDEO_STATUSES }).notNull(),
     /** A sentence for the creator about the current state. */
     message: text("message").notNull().default(""),
@@ -39,11 +41,18 @@ export const videos = sqliteTable(
     renditions: text("renditions", { mode: "json" }).$type<Rendition[]>().notNull().default([]),
     /** Declared length; null while the client defers it. */
     sourceBytes: integer("source_bytes"),
+    /** Bytes the upload session holds so far (R2 parts + buffered tail), kept while UPLOADING: storage of unfinished uploads is billed too. */
+    receivedBytes: integer("received_bytes").notNull().default(0),
     sourceSha256: text("source_sha256"),
     /** Failure reason when FAILED. */
     error: text("error"),
-    /** Job bookkeeping (transcoding): attempts made, the running attempt's lease, backoff, order. */
+    /**
+     * Job bookkeeping (transcoding). `attempts` is the retry budget used in the current round (an
+     * admin's retry starts a new round at 0); `run` numbers every run ever started and only grows, so
+     * a run id (tokens, cache keys, metering keys, output paths) is never reused.
+     */
     attempts: integer("attempts").notNull().default(0),
+    run: integer("run").notNull().default(0),
     leaseExpiresAt: integer("lease_expires_at"),
     /** A QUEUED job is not dispatched before this time (retry backoff). */
     nextAttemptAt: integer("next_attempt_at"),
@@ -67,6 +76,9 @@ export const videos = sqliteTable(
     index("videos_owner_created").on(t.ownerId, t.createdAt),
     index("videos_status").on(t.status, t.uploadExpiresAt),
     index("videos_queue").on(t.status, t.priority, t.createdAt),
+    // Pagination (newest first, id as tie-breaker) and per-user quotas of open uploads.
+    index("videos_created_id").on(t.createdAt, t.id),
+    index("videos_owner_status").on(t.ownerId, t.status),
   ],
 );
 
