@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { requireUser, type AppEnv } from "./http/auth.ts";
 import { ApiError, renderError } from "./http/errors.ts";
+import { JOB_REPORT_LIMIT_BYTES, JSON_BODY_LIMIT_BYTES, jsonBodyLimit } from "./http/body-limit.ts";
 import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from "./tus/protocol.ts";
 import { auth } from "./routes/auth.ts";
 import { tusDiscovery, tusVersion, uploads } from "./routes/uploads.ts";
@@ -40,6 +41,12 @@ app.use("/api/*", async (c, next) => {
   if (c.req.method === "OPTIONS" || c.req.path === "/api/auth/dev-login") return next();
   return requireUser(c, next);
 });
+
+// JSON routes refuse oversized bodies before parsing; tus bodies are the upload itself and stream.
+const apiJsonLimit = jsonBodyLimit(JSON_BODY_LIMIT_BYTES);
+app.use("/api/*", (c, next) => (c.req.path.startsWith("/api/video/uploads") ? next() : apiJsonLimit(c, next)));
+app.use("/internal/jobs/:id/progress", jsonBodyLimit(JOB_REPORT_LIMIT_BYTES));
+app.use("/internal/jobs/:id/result", jsonBodyLimit(JOB_REPORT_LIMIT_BYTES));
 
 app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);

@@ -82,6 +82,17 @@ describe("admin API", () => {
     expect((await adminApi("/costs/estimate")).status).toBe(400);
     expect((await adminApi("/costs?month=2026-13")).status).toBe(400);
   });
+
+  it("reads estimate parameters as plain decimals only, and never answers a non-finite estimate", async () => {
+    for (const query of ["activeUsers=0x10", "activeUsers=1e3", "activeUsers=", "activeUsers=-1", "activeUsers=1e400", "activeUsers=Infinity", "activeUsers=9".concat("9".repeat(400)), "activeUsers=5&mbPerVideo=0b11"]) {
+      const res = await adminApi(`/costs/estimate?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(await res.json()).toMatchObject({ error: "invalid_parameter", message: expect.stringMatching(/decimal/) });
+    }
+    const ok = (await (await adminApi("/costs/estimate?activeUsers=16&usdPerGbMonth=0.0225")).json()) as { estimateUsd: number; params: Record<string, number> };
+    expect(ok.params).toMatchObject({ activeUsers: 16, usdPerGbMonth: 0.0225 });
+    expect(Number.isFinite(ok.estimateUsd)).toBe(true);
+  });
 });
 
 describe("budget cap and kill switch", () => {

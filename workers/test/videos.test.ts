@@ -58,6 +58,75 @@ describe("JWT", () => {
   });
 });
 
+describe("JWT lifetime", () => {
+  it("refuses a user token without exp or without iat, which would otherwise never expire", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: "alice", role: "creator", aud: "edge-video:user" };
+    const noExp = await sign({ ...claims, iat: now }, env.JWT_SECRET, "HS256");
+    const noIat = await sign({ ...claims, exp: now + 100 }, env.JWT_SECRET, "HS256");
+    const both = await sign({ ...claims, iat: now, exp: now + 100 }, env.JWT_SECRET, "HS256");
+    for (const token of [noExp, noIat]) {
+      const res = await api(token, "/videos");
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: "invalid_token" });
+    }
+    expect((await api(both, "/videos")).status).toBe(200);
+  });
+});
+
+describe("JSON bodies", () => {
+  it("refuses a 20 MB PATCH with 413 before parsing it, and the video is unchanged", async () => {
+    const { id } = await createUpload(alice, 100);
+    const huge = JSON.stringify({ title: "x".repeat(20 * 1024 * 1024) });
+    const res = await api(alice, `/videos/${id}`, { method: "PATCH", body: huge });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: "body_too_large", message: expect.stringMatching(/KB/) });
+    expect(((await (await api(alice, `/videos/${id}`)).json()) as VideoResponse).title).toBe("clip");
+  });
+
+  it("refuses an oversized body sent without Content-Length (chunked) too", async () => {
+    const { id } = await createUpload(alice, 100);
+    const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await api(alice, `/videos/${id}`, { method: "PATCH", body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+  });
+
+  it("still takes a normal small body", async () => {
+    const { id } = await createUpload(alice, 100);
+    const res = await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: "Small" }) });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("titles", () => {
+  it("strips format characters (zero-width, bidi, BOM); a title of only those is no title", async () => {
+    const { id } = await createUpload(alice, 100);
+    const sneaky = "\u202eCairo\u200b \ufeffnights\u2066";
+    const ok = await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: sneaky }) });
+    expect(((await ok.json()) as VideoResponse).title).toBe("Cairo nights");
+    const invisible = await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: "\u200b\u200e\u202e\ufeff\u2060" }) });
+    expect(invisible.status).toBe(400);
+    expect(await invisible.json()).toMatchObject({ error: "invalid_title" });
+  });
+
+  it("cuts a long title at 200 code points without splitting a surrogate pair", async () => {
+    const { id } = await createUpload(alice, 100);
+    const title = "a" + "😀".repeat(300);
+    const res = await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title }) });
+    const saved = ((await res.json()) as VideoResponse).title;
+    expect([...saved]).toHaveLength(200);
+    expect(saved).toBe("a" + "😀".repeat(199));
+    expect(encodeURIComponent(saved)).toBeTruthy(); // throws URIError on a lone surrogate
+  });
+});
+
 describe("videos", () => {
   it("shows a creator only their own videos; an admin sees all", async () => {
     const a = await createUpload(alice, 100);

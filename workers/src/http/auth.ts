@@ -23,6 +23,8 @@ export async function signUserToken(secret: string, user: AuthUser, nowSec = Mat
 async function verifyUserToken(secret: string, token: string): Promise<AuthUser | null> {
   try {
     const claims = await verify(token, secret, { alg: "HS256", aud: USER_AUDIENCE });
+    // The verifier checks `exp` and `iat` only when present: a token without them would never expire.
+    if (!isTimestamp(claims.exp) || !isTimestamp(claims.iat)) return null;
     if (typeof claims.sub !== "string" || !ROLES.includes(claims.role as Role)) return null;
     return { id: claims.sub, role: claims.role as Role };
   } catch {
@@ -30,7 +32,9 @@ async function verifyUserToken(secret: string, token: string): Promise<AuthUser 
   }
 }
 
-/** HS256 bearer JWT (claims sub, role, exp) on every route it guards. */
+const isTimestamp = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value > 0;
+
+/** HS256 bearer JWT (claims sub, role, exp and iat required) on every route it guards. */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("Authorization") ?? "";
   const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];

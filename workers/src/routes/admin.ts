@@ -52,13 +52,20 @@ admin.get("/costs", async (c) => {
   });
 });
 
+const DECIMAL = /^\d{1,15}(\.\d{1,15})?$/;
+/** Far above any real audience or price; keeps every product of the formula finite. */
+const MAX_PARAMETER = 1e12;
+
 /** The plan's formula with its assumptions as parameters, beside a projection from this month's metered spend. */
 admin.get("/costs/estimate", async (c) => {
   const param = (name: keyof PlanEstimateParams, fallback: number) => {
     const raw = c.req.query(name);
     if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0) throw new ApiError(400, "invalid_parameter", `${name} must be a non-negative number.`);
+    // Plain decimal notation only: Number() would also read "0x10" as 16, "1e400" as Infinity, "" as 0.
+    const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(value) || value > MAX_PARAMETER) {
+      throw new ApiError(400, "invalid_parameter", `${name} must be a decimal number from 0 to ${MAX_PARAMETER.toLocaleString("en")}, such as 500 or 0.015.`);
+    }
     return value;
   };
   if (c.req.query("activeUsers") === undefined) throw new ApiError(400, "missing_active_users", "Give activeUsers, e.g. ?activeUsers=500.");
@@ -69,6 +76,8 @@ admin.get("/costs/estimate", async (c) => {
     outputFactor: param("outputFactor", PLAN_DEFAULTS.outputFactor),
     usdPerGbMonth: param("usdPerGbMonth", PLAN_DEFAULTS.usdPerGbMonth),
   };
+  const estimateUsd = planEstimateUsd(params);
+  if (!Number.isFinite(estimateUsd)) throw new ApiError(400, "estimate_out_of_range", "These parameters give an estimate too large to compute; use smaller values.");
   const now = Date.now();
   const spent = await monthToDateUsd(c.env, now);
   const date = new Date(now);
@@ -77,7 +86,7 @@ admin.get("/costs/estimate", async (c) => {
   return c.json<CostEstimateResponse>({
     formula: "activeUsers × videosPerUserPerMonth × mbPerVideo × outputFactor / 1000 × usdPerGbMonth",
     params,
-    estimateUsd: planEstimateUsd(params),
+    estimateUsd,
     metered: { monthToDateUsd: spent, projectedMonthUsd: elapsedDays > 0 ? (spent / elapsedDays) * daysInMonth : 0 },
   });
 });

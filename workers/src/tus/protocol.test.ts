@@ -9,6 +9,7 @@ import {
   parseCreationLength,
   parseMetadata,
   parseNonNegativeInteger,
+  sanitizeText,
   videoMetadata,
 } from "./protocol.ts";
 
@@ -119,5 +120,41 @@ describe("headers", () => {
     const req = (method: string) => new Request("https://x/", { method, headers: { "X-HTTP-Method-Override": "DELETE" } });
     expect(applyMethodOverride(req("POST")).method).toBe("DELETE");
     expect(applyMethodOverride(req("GET")).method).toBe("GET");
+  });
+});
+
+describe("sanitizeText", () => {
+  it("removes format characters (Cf): zero-width, bidi marks and overrides, BOM, soft hyphen", () => {
+    expect(sanitizeText("\ufeffa\u200bb\u200ec\u202ed\u2066e\u00adf\u2060g", 200)).toBe("abcdefg");
+  });
+
+  it("keeps joiners between visible characters (emoji sequences, Persian words) and drops stray ones", () => {
+    const family = "👨\u200d👩\u200d👧";
+    expect(sanitizeText(family, 200)).toBe(family);
+    expect(sanitizeText("می\u200cخواهم", 200)).toBe("می\u200cخواهم");
+    expect(sanitizeText("\u200dab\u200c", 200)).toBe("ab");
+    expect(sanitizeText("a \u200d b", 200)).toBe("a b");
+  });
+
+  it("turns a text of only invisible characters into no text", () => {
+    expect(sanitizeText("\u200b\u200c\u200d\u200e\u202e\ufeff", 200)).toBe("");
+  });
+
+  it("counts code points and never cuts inside a surrogate pair or an emoji sequence", () => {
+    expect(sanitizeText("😀".repeat(5), 3)).toBe("😀😀😀");
+    const family = "👨\u200d👩\u200d👧"; // 5 code points, one grapheme
+    expect(sanitizeText(`ab${family}`, 4)).toBe("ab");
+    expect(sanitizeText(`ab${family}`, 7)).toBe(`ab${family}`);
+  });
+
+  it("still strips controls, quotes and angle brackets, and folds white space", () => {
+    expect(sanitizeText(' <b>"Cairo"</b>\r\n\tat `night` ', 200)).toBe("bCairo/b at night");
+  });
+});
+
+describe("videoMetadata titles", () => {
+  it("falls back to the file name when the title is only invisible characters", () => {
+    const meta = videoMetadata(parseMetadata(`filename ${b64("trip.mp4")},title ${b64("\u200b\u202e\ufeff")}`));
+    expect(meta.title).toBe("trip");
   });
 });

@@ -173,12 +173,49 @@ export interface VideoMetadata {
   title: string;
 }
 
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** Control characters and line/paragraph separators become spaces. */
+const CONTROL_CHARS = /[\p{Cc}\u2028\u2029]/gu;
+/**
+ * Format characters (Unicode category Cf: zero-width spaces, bidi marks and overrides, BOM, soft
+ * hyphen…) are invisible and can reorder or hide what a title says: they go. The two joiners (ZWNJ
+ * U+200C, ZWJ U+200D) are kept only between two visible characters, where they shape Persian or
+ * Indic words and emoji sequences (👨‍👩‍👧).
+ */
+const FORMAT_CHARS = /\p{Cf}/gu;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-/** Strips control characters, bidi overrides, path parts and markup-significant quotes. */
-export function sanitizeText(value: string, maxLength: number): string {
-  return value.replace(CONTROL_CHARS, " ").replace(/["<>`]/g, "").replace(/\s+/g, " ").trim().slice(0, maxLength).trim();
+/**
+ * Strips control and format characters, markup-significant quotes and runs of white space, then
+ * keeps at most `maxCodePoints` code points, cut between graphemes (never inside a surrogate pair or
+ * an emoji sequence). A text made only of invisible characters becomes "" (no text).
+ */
+export function sanitizeText(value: string, maxCodePoints: number): string {
+  const visible = value
+    .replace(CONTROL_CHARS, " ")
+    .replace(FORMAT_CHARS, (ch, at: number, all: string) => (isJoinerBetween(all, at) ? ch : ""))
+    .replace(/["<>`]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  let out = "";
+  let codePoints = 0;
+  for (const { segment } of graphemes.segment(visible)) {
+    const size = [...segment].length;
+    if (codePoints + size > maxCodePoints) break;
+    out += segment;
+    codePoints += size;
+  }
+  return out.trim();
 }
+
+/** True when the joiner at `at` sits between two visible (non-space, non-format) characters. */
+function isJoinerBetween(text: string, at: number): boolean {
+  if (text[at] !== "\u200c" && text[at] !== "\u200d") return false;
+  const before = String.fromCodePoint(text.codePointAt(at - 1 - (isLowSurrogate(text, at - 1) ? 1 : 0)) ?? 32);
+  const after = String.fromCodePoint(text.codePointAt(at + 1) ?? 32);
+  return /^[^\s\p{Cf}\p{Cc}]$/u.test(before) && /^[^\s\p{Cf}\p{Cc}]$/u.test(after);
+}
+
+const isLowSurrogate = (text: string, at: number) => at >= 0 && /[\udc00-\udfff]/.test(text[at] ?? "");
 
 /** Validates and sanitizes the metadata keys the product uses: filename, filetype, optional title. */
 export function videoMetadata(pairs: Map<string, string>): VideoMetadata {
@@ -198,8 +235,8 @@ export function videoMetadata(pairs: Map<string, string>): VideoMetadata {
   if (!filetype.startsWith("video/") && filetype !== "application/octet-stream") {
     throw new TusError("INVALID_METADATA", `Only video files can be uploaded; this file is ${filetype}.`);
   }
-  const titleSource = pairs.get("title") || filename.replace(/\.[^.]{1,8}$/, "");
-  const title = sanitizeText(titleSource, 200) || filename;
+  // No title, or one made only of invisible characters: the file's name without its extension.
+  const title = sanitizeText(pairs.get("title") ?? "", 200) || sanitizeText(filename.replace(/\.[^.]{1,8}$/, ""), 200) || filename;
   return { filename, filetype, title };
 }
 
