@@ -14,7 +14,8 @@ export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "pla
  * The state carries `playbackVersion`, against which signed URLs are verified: after a visibility
  * change or a revoke, a URL signed before stops working at once in the isolate that made the change
  * (it calls forgetPlaybackState) and within PLAYBACK_STATE_TTL_MS (5 s) at most everywhere else,
- * when each isolate's remembered state expires and is read again from D1.
+ * when each isolate's remembered state expires and is read again from D1 (a read already under way
+ * during the change may remember the old version: still 5 s from that read at most).
  */
 export const PLAYBACK_STATE_TTL_MS = 5_000;
 const remembered = new Map<string, { state: PlaybackState | null; until: number }>();
