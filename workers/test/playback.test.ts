@@ -3,12 +3,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { BASE, tokenFor } from "./helpers.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 import { signPlaybackToken } from "../src/delivery/playback-token.ts";
+import { PLAYBACK_STATE_TTL_MS, playbackState } from "../src/delivery/playback-state.ts";
 
 let alice: string;
 let bob: string;
+let admin: string;
 beforeAll(async () => {
   alice = await tokenFor("alice");
   bob = await tokenFor("bob");
+  admin = await tokenFor("root", "admin");
 });
 
 const SEGMENT = new Uint8Array(1000).map((_, i) => i % 251);
@@ -137,9 +140,9 @@ describe("HLS delivery", () => {
     expect((await SELF.fetch(new URL("seg_00000.ts", variantUrl))).status).toBe(200);
     const forged = url.replace(/\/p\/[^/]+\//, "/p/zzzzzz.AAAA/");
     expect((await SELF.fetch(forged)).status).toBe(403);
-    const expired = await signPlaybackToken(env.JWT_SECRET, id, Math.floor(Date.now() / 1000) - 7 * 3600);
+    const expired = await signPlaybackToken(env.JWT_SECRET, id, 0, Math.floor(Date.now() / 1000) - 7 * 3600);
     expect((await get(`/videos/${id}/p/${expired}/index.m3u8`)).status).toBe(403);
-    const otherVideo = await signPlaybackToken(env.JWT_SECRET, crypto.randomUUID());
+    const otherVideo = await signPlaybackToken(env.JWT_SECRET, crypto.randomUUID(), 0);
     expect((await get(`/videos/${id}/p/${otherVideo}/index.m3u8`)).status).toBe(403);
   });
 
@@ -178,5 +181,146 @@ describe("HLS delivery", () => {
     const del = await SELF.fetch(`${BASE}/api/videos/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${alice}` } });
     expect(del.status).toBe(204);
     expect((await get(`/videos/${id}/240p/seg_00000.ts`)).status).toBe(404);
+  });
+});
+
+const asUser = (token: string, path: string, init: RequestInit = {}) =>
+  SELF.fetch(`${BASE}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...init.headers } });
+const signedUrl = async (id: string) => ((await (await asUser(alice, `/api/videos/${id}/playback`)).json()) as { url: string }).url;
+const setVisibility = (id: string, visibility: "public" | "private") =>
+  asUser(alice, `/api/videos/${id}`, { method: "PATCH", body: JSON.stringify({ visibility }) });
+const statusOf = async (url: string) => {
+  const res = await SELF.fetch(url);
+  await res.body?.cancel();
+  return res.status;
+};
+
+describe("revoking private playback URLs", () => {
+  it("voids URLs signed before a visibility change (private → public → private); fresh ones play", async () => {
+    const id = await videoWithOutputs({ visibility: "private" });
+    const old = await signedUrl(id);
+    const oldSegment = new URL("240p/seg_00000.ts", old).toString();
+    expect(await statusOf(old)).toBe(200);
+    expect(await statusOf(oldSegment)).toBe(200);
+    expect((await setVisibility(id, "public")).status).toBe(200);
+    const back = await setVisibility(id, "private");
+    expect(back.status).toBe(200);
+    expect(await statusOf(old)).toBe(403);
+    expect(await statusOf(oldSegment)).toBe(403);
+    // The PATCH answer, the video and the playback route all sign with the new version.
+    const { hlsUrl } = (await back.json()) as { hlsUrl: string };
+    expect(await statusOf(`${BASE}${hlsUrl}`)).toBe(200);
+    const video = (await (await asUser(alice, `/api/videos/${id}`)).json()) as { hlsUrl: string; posterUrl: string };
+    expect(await statusOf(`${BASE}${video.posterUrl}`)).toBe(200);
+    const fresh = await signedUrl(id);
+    expect(fresh).not.toBe(old);
+    expect(await statusOf(fresh)).toBe(200);
+    expect(await statusOf(new URL("240p/seg_00000.ts", fresh).toString())).toBe(200);
+  });
+
+  it("keeps URLs when nothing about visibility changes (title only, or the same visibility again)", async () => {
+    const id = await videoWithOutputs({ visibility: "private" });
+    const url = await signedUrl(id);
+    expect((await asUser(alice, `/api/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: "New title" }) })).status).toBe(200);
+    expect((await setVisibility(id, "private")).status).toBe(200);
+    expect(await statusOf(url)).toBe(200);
+  });
+
+  it("DELETE /api/videos/:id/share revokes every signed URL at once; only the owner may", async () => {
+    const id = await videoWithOutputs({ visibility: "private" });
+    const old = await signedUrl(id);
+    expect(await statusOf(old)).toBe(200);
+    // Another user, and an admin (the route is the owner's), get 404 and revoke nothing.
+    expect((await asUser(bob, `/api/videos/${id}/share`, { method: "DELETE" })).status).toBe(404);
+    expect((await asUser(admin, `/api/videos/${id}/share`, { method: "DELETE" })).status).toBe(404);
+    expect((await asUser(bob, `/api/videos/${crypto.randomUUID()}/share`, { method: "DELETE" })).status).toBe(404);
+    expect(await statusOf(old)).toBe(200);
+    const revoke = await asUser(alice, `/api/videos/${id}/share`, { method: "DELETE" });
+    expect(revoke.status).toBe(204);
+    expect(await revoke.text()).toBe("");
+    expect(await statusOf(old)).toBe(403);
+    expect(await statusOf(new URL("240p/index.m3u8", old).toString())).toBe(403);
+    const fresh = await signedUrl(id);
+    expect(await statusOf(fresh)).toBe(200);
+  });
+
+  it("learns a version bumped elsewhere once the remembered state expires (PLAYBACK_STATE_TTL_MS at most)", async () => {
+    const id = await videoWithOutputs({ visibility: "private" });
+    const t0 = Date.now();
+    expect((await playbackState(env, id, t0))?.playbackVersion).toBe(0);
+    // Another isolate revokes: this one is not told.
+    await env.DB.prepare("UPDATE videos SET playback_version = playback_version + 1 WHERE id = ?").bind(id).run();
+    expect((await playbackState(env, id, t0 + PLAYBACK_STATE_TTL_MS))?.playbackVersion).toBe(1);
+  });
+});
+
+describe("playback URL of a video not playable yet", () => {
+  it("is 404 for other users (as GET /api/videos/:id), 409 with the sentence for the owner and admins", async () => {
+    const id = await videoWithOutputs({ status: "PROCESSING", playable: false });
+    await env.DB.prepare("UPDATE videos SET message = ? WHERE id = ?").bind("Transcoding: 40% done.", id).run();
+    const bobs = await asUser(bob, `/api/videos/${id}/playback`);
+    expect(bobs.status).toBe(404);
+    expect(await bobs.text()).not.toContain("Transcoding");
+    expect((await asUser(bob, `/api/videos/${id}`)).status).toBe(404);
+    for (const token of [alice, admin]) {
+      const res = await asUser(token, `/api/videos/${id}/playback`);
+      expect(res.status).toBe(409);
+      expect(await res.json()).toEqual({ error: "not_playable_yet", message: "Transcoding: 40% done." });
+    }
+  });
+});
+
+describe("CORS on delivery", () => {
+  const ORIGIN = { Origin: "https://player.example" };
+  const expectCors = (res: Response) => {
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(res.headers.get("Access-Control-Expose-Headers")).toMatch(/Content-Range/);
+    expect(res.headers.get("Access-Control-Expose-Headers")).toMatch(/X-Cache/);
+  };
+
+  it("answers the preflight of a player on another origin with 204", async () => {
+    const id = await videoWithOutputs();
+    for (const path of [`/videos/${id}/240p/seg_00000.ts`, `/videos/${id}/p/abc.def/index.m3u8`, `/videos/${crypto.randomUUID()}/index.m3u8`]) {
+      const res = await SELF.fetch(`${BASE}${path}`, {
+        method: "OPTIONS",
+        headers: { ...ORIGIN, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range" },
+      });
+      expect(res.status).toBe(204);
+      expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+      const methods = res.headers.get("Access-Control-Allow-Methods")!.split(",").map((m) => m.trim());
+      expect(methods).toEqual(expect.arrayContaining(["GET", "HEAD", "OPTIONS"]));
+      const headers = res.headers.get("Access-Control-Allow-Headers")!.toLowerCase();
+      expect(headers).toContain("range");
+      expect(headers).toContain("if-none-match");
+      expect(Number(res.headers.get("Access-Control-Max-Age"))).toBeGreaterThan(0);
+    }
+  });
+
+  it("puts CORS headers on every answer: 200, 206, 304, 416, 403, 404 and unknown paths", async () => {
+    const id = await videoWithOutputs();
+    const priv = await videoWithOutputs({ visibility: "private" });
+    const seg = `${BASE}/videos/${id}/240p/seg_00000.ts`;
+    const ok = await SELF.fetch(seg, { headers: ORIGIN });
+    expect(ok.status).toBe(200);
+    expectCors(ok);
+    const etag = ok.headers.get("ETag")!;
+    await ok.body?.cancel();
+    const cases: [number, string, Record<string, string>][] = [
+      [206, seg, { Range: "bytes=0-9" }],
+      [304, seg, { "If-None-Match": etag }],
+      [416, seg, { Range: "bytes=5000-" }],
+      [403, `${BASE}/videos/${priv}/index.m3u8`, {}],
+      [403, `${BASE}/videos/${priv}/p/zzzzzz.AAAA/index.m3u8`, {}],
+      [404, `${BASE}/videos/${crypto.randomUUID()}/index.m3u8`, {}],
+      [404, `${BASE}/videos/${id}/evil.html`, {}],
+      [404, `${BASE}/videos/${id}`, {}],
+    ];
+    for (const [status, url, headers] of cases) {
+      const res = await SELF.fetch(url, { headers: { ...ORIGIN, ...headers } });
+      expect([url, res.status]).toEqual([url, status]);
+      expectCors(res);
+      if (status >= 400 && status !== 416) expect(await res.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+      else await res.body?.cancel();
+    }
   });
 });

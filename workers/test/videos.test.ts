@@ -182,3 +182,24 @@ describe("videos", () => {
     expect(await res.res.text()).toMatch(/empty/);
   });
 });
+
+describe("CORS on API errors", () => {
+  it("401, 404 and unknown routes carry Access-Control-Allow-Origin, so a browser on another origin can read them", async () => {
+    const { id } = await createUpload(alice, 100);
+    const origin = { Origin: "https://app.example" };
+    const cases: [number, string | null, string][] = [
+      [401, null, "/videos"],
+      [401, "garbage", `/videos/${id}`],
+      [404, bob, `/videos/${id}`],
+      [404, bob, `/videos/${id}/playback`],
+      [404, bob, `/videos/${id}/share`],
+      [404, alice, "/no-such-route"],
+    ];
+    for (const [status, token, path] of cases) {
+      const res = await api(token, path, { method: path.endsWith("/share") ? "DELETE" : "GET", headers: origin });
+      expect([path, res.status]).toEqual([path, status]);
+      expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+      expect(await res.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    }
+  });
+});

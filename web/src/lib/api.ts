@@ -63,6 +63,8 @@ export const api = {
     request<VideoResponse>(token, "PATCH", `/api/videos/${encodeURIComponent(id)}`, patch),
   deleteVideo: (token: string, id: string) => request<void>(token, "DELETE", `/api/videos/${encodeURIComponent(id)}`),
   playback: (token: string, id: string) => request<PlaybackResponse>(token, "GET", `/api/videos/${encodeURIComponent(id)}/playback`),
+  /** Owner: revokes every share link and signed playback URL of the video at once (204). */
+  revokeLinks: (token: string, id: string) => request<void>(token, "DELETE", `/api/videos/${encodeURIComponent(id)}/share`),
   cancel: (token: string, id: string) => request<VideoResponse>(token, "POST", `/api/videos/${encodeURIComponent(id)}/cancel`),
   retry: (token: string, id: string) => request<VideoResponse>(token, "POST", `/api/videos/${encodeURIComponent(id)}/retry`),
   prioritize: (token: string, id: string) => request<VideoResponse>(token, "POST", `/api/videos/${encodeURIComponent(id)}/priority`),

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "./schema.ts";
 import type { VideoResponse } from "../shared/api.ts";
@@ -49,8 +49,40 @@ export async function listVideos(db: D1Database, ownerId: string | null, limit =
   return filtered.orderBy(desc(videos.createdAt)).limit(limit).all();
 }
 
-export async function updateVideo(db: D1Database, id: string, patch: Partial<Pick<VideoRow, "title" | "visibility">>, now: number) {
-  await drizzle(db).update(videos).set({ ...patch, updatedAt: now }).where(eq(videos.id, id));
+/**
+ * Title and/or visibility; returns the updated row. A visibility that changes bumps the playback
+ * version in the same statement (compared with the stored value, not the caller's copy), so every
+ * URL signed before the change stops working.
+ */
+export async function updateVideo(
+  db: D1Database,
+  id: string,
+  patch: Partial<Pick<VideoRow, "title" | "visibility">>,
+  now: number,
+): Promise<VideoRow | undefined> {
+  const bump =
+    patch.visibility === undefined
+      ? {}
+      : {
+          playbackVersion: sql`CASE WHEN ${videos.visibility} = ${patch.visibility} THEN ${videos.playbackVersion} ELSE ${videos.playbackVersion} + 1 END`,
+        };
+  return drizzle(db)
+    .update(videos)
+    .set({ ...patch, ...bump, updatedAt: now })
+    .where(eq(videos.id, id))
+    .returning()
+    .get();
+}
+
+/** Voids every signed playback URL (and share link) of the video at once; returns the new version. */
+export async function bumpPlaybackVersion(db: D1Database, id: string, now: number): Promise<number | undefined> {
+  const row = await drizzle(db)
+    .update(videos)
+    .set({ playbackVersion: sql`${videos.playbackVersion} + 1`, updatedAt: now })
+    .where(eq(videos.id, id))
+    .returning({ playbackVersion: videos.playbackVersion })
+    .get();
+  return row?.playbackVersion;
 }
 
 export async function deleteVideoRow(db: D1Database, id: string): Promise<void> {

@@ -3,13 +3,19 @@ import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "../db/schema.ts";
 
 /** What playback needs to know about a video before serving any of its files. */
-export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "playable" | "attempts">;
+export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "playable" | "attempts" | "playbackVersion">;
 
 /**
  * Every file request checks its video's state, so a deleted, cancelled or privatised video stops
  * playing everywhere within PLAYBACK_STATE_TTL_MS — cached files included, since a cache hit is only
  * served after this check. The state is remembered per isolate for a few seconds so that a player
  * fetching segments does not cost a D1 read each.
+ *
+ * The state carries `playbackVersion`, against which signed URLs are verified: after a visibility
+ * change or a revoke, a URL signed before stops working at once in the isolate that made the change
+ * (it calls forgetPlaybackState) and within PLAYBACK_STATE_TTL_MS (5 s) at most everywhere else,
+ * when each isolate's remembered state expires and is read again from D1 (a read already under way
+ * during the change may remember the old version: still 5 s from that read at most).
  */
 export const PLAYBACK_STATE_TTL_MS = 5_000;
 const remembered = new Map<string, { state: PlaybackState | null; until: number }>();
@@ -19,7 +25,14 @@ export async function playbackState(env: Env, id: string, now = Date.now()): Pro
   if (hit && hit.until > now) return hit.state;
   const state =
     (await drizzle(env.DB)
-      .select({ id: videos.id, visibility: videos.visibility, status: videos.status, playable: videos.playable, attempts: videos.attempts })
+      .select({
+        id: videos.id,
+        visibility: videos.visibility,
+        status: videos.status,
+        playable: videos.playable,
+        attempts: videos.attempts,
+        playbackVersion: videos.playbackVersion,
+      })
       .from(videos)
       .where(eq(videos.id, id))
       .get()) ?? null;
@@ -28,7 +41,7 @@ export async function playbackState(env: Env, id: string, now = Date.now()): Pro
   return state;
 }
 
-/** Called where this isolate changes a video's playability (delete, cancel, visibility). */
+/** Called where this isolate changes a video's playability (delete, cancel, visibility) or its playback version (revoke). */
 export function forgetPlaybackState(id: string): void {
   remembered.delete(id);
 }

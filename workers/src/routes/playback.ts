@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { cors } from "hono/cors";
 import { ApiError, notFound } from "../http/errors.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { OUTPUT_FILE } from "../shared/transcode.ts";
@@ -19,6 +20,24 @@ type PlaybackEnv = { Bindings: Env };
  */
 export const playback = new Hono<PlaybackEnv>();
 
+/**
+ * Players on any origin fetch these files: the preflight (OPTIONS, for Range or If-None-Match) is
+ * answered here, and every answer — 200/206/304/416 and the 403/404 errors rendered by app.onError
+ * or app.notFound — carries Access-Control-Allow-Origin, so a player sees "not found" rather than
+ * an opaque "status 0". The headers are set on the context before the handler runs; Hono keeps them
+ * when the handler's response, or the error handler's, replaces it.
+ */
+playback.use(
+  "*",
+  cors({
+    origin: "*", // No credentials: a private video's access is the token in its path.
+    allowMethods: ["GET", "HEAD", "OPTIONS"],
+    allowHeaders: ["Range", "If-None-Match"],
+    exposeHeaders: ["Content-Length", "Content-Range", "ETag", "X-Cache", "X-Edge-Colo"],
+    maxAge: 86_400,
+  }),
+);
+
 playback.get("/:id/p/:token/*", (c) => serveFile(c, c.req.param("id"), filePath(c, `/p/${c.req.param("token")}/`), c.req.param("token")));
 playback.get("/:id/*", (c) => serveFile(c, c.req.param("id"), filePath(c, "/"), null));
 
@@ -33,7 +52,8 @@ async function serveFile(c: Context<PlaybackEnv>, id: string, path: string, toke
   if (!isVideoId(id) || !OUTPUT_FILE.test(path)) throw notFound("File");
   const state = await playbackState(c.env, id);
   if (!state || !isServable(state)) throw notFound("Video");
-  if (state.visibility === "private" && !(token && (await verifyPlaybackToken(c.env.JWT_SECRET, id, token)))) {
+  // The token must be signed with the video's current playback version (revocation).
+  if (state.visibility === "private" && !(token && (await verifyPlaybackToken(c.env.JWT_SECRET, id, state.playbackVersion, token)))) {
     throw new ApiError(403, "playback_token_required", "This video is private: ask its owner for a playback link.");
   }
 
@@ -66,8 +86,6 @@ async function serveFile(c: Context<PlaybackEnv>, id: string, path: string, toke
     "Cache-Control": cacheControlFor(kind, finished),
     "X-Cache": hit ? "HIT" : "MISS",
     "X-Edge-Colo": String((c.req.raw.cf as { colo?: string } | undefined)?.colo ?? "local"),
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Length, Content-Range, ETag, X-Cache, X-Edge-Colo",
     "Accept-Ranges": "bytes",
   });
 }

@@ -3,7 +3,7 @@ import { requireAdmin, type AppEnv, type AuthUser } from "../http/auth.ts";
 import { cancelJob, prioritizeJob, retryJob } from "../jobs/lifecycle.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import { ApiError, notFound } from "../http/errors.ts";
-import { findVideo, listVideos, toVideoResponse, updateVideo } from "../db/videos.ts";
+import { bumpPlaybackVersion, findVideo, listVideos, toVideoResponse, updateVideo } from "../db/videos.ts";
 import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { removeVideo } from "../videos/remove.ts";
@@ -43,9 +43,24 @@ videos.patch("/:id", async (c) => {
     if (!VISIBILITIES.includes(body.visibility)) throw new ApiError(400, "invalid_visibility", "visibility must be 'public' or 'private'.");
     patch.visibility = body.visibility;
   }
-  await updateVideo(c.env.DB, row.id, patch, Date.now());
+  // A visibility change bumps the playback version: every URL signed before stops working.
+  const updated = await updateVideo(c.env.DB, row.id, patch, Date.now());
   forgetPlaybackState(row.id);
-  return c.json<VideoResponse>(await videoResponse(c.env, { ...row, ...patch }));
+  if (!updated) throw notFound(); // deleted meanwhile
+  return c.json<VideoResponse>(await videoResponse(c.env, updated));
+});
+
+/**
+ * "Revokes every share link and every signed playback URL of the video at once": the playback
+ * version they were signed with is bumped. Here at once; in other isolates within the 5 s their
+ * playback state is remembered (PLAYBACK_STATE_TTL_MS). The owner only, like PATCH.
+ */
+videos.delete("/:id/share", async (c) => {
+  const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"), { ownerOnly: true });
+  const version = await bumpPlaybackVersion(c.env.DB, row.id, Date.now());
+  forgetPlaybackState(row.id);
+  if (version === undefined) throw notFound(); // deleted meanwhile
+  return c.body(null, 204);
 });
 
 videos.delete("/:id", async (c) => {
@@ -59,14 +74,19 @@ videos.get("/:id/playback", async (c) => {
   const user = c.get("user");
   const id = c.req.param("id");
   const row = isVideoId(id) ? await findVideo(c.env.DB, id) : undefined;
+  if (!row) throw notFound();
   // A public video plays for anyone signed in; a private one for its owner (and admins).
-  const allowed = row && (row.visibility === "public" || row.ownerId === user.id || user.role === "admin");
-  if (!allowed) throw notFound();
+  const mine = row.ownerId === user.id || user.role === "admin";
+  if (!(mine || row.visibility === "public")) throw notFound();
   if (!(row.status === "READY" || (row.status === "PROCESSING" && row.playable))) {
+    // Only the owner (or an admin) learns why; for anyone else a video that cannot play does not
+    // exist yet, as GET /api/videos/:id says (404), and its status sentence stays private.
+    if (!mine) throw notFound();
     throw new ApiError(409, "not_playable_yet", row.message || "The video cannot be played yet.");
   }
   const base = new URL(`/videos/${row.id}/`, c.req.url);
-  const path = row.visibility === "private" ? `p/${await signPlaybackToken(c.env.JWT_SECRET, row.id)}/index.m3u8` : "index.m3u8";
+  const path =
+    row.visibility === "private" ? `p/${await signPlaybackToken(c.env.JWT_SECRET, row.id, row.playbackVersion)}/index.m3u8` : "index.m3u8";
   return c.json<PlaybackResponse>({ url: new URL(path, base).toString() });
 });
 
@@ -99,7 +119,7 @@ videos.post("/:id/retry", requireAdmin, async (c) => {
 
 /** A row as the API shows it to its owner or an admin (private videos get signed URLs). */
 async function videoResponse(env: Env, row: VideoRow): Promise<VideoResponse> {
-  return toVideoResponse(row, row.visibility === "private" ? await signPlaybackToken(env.JWT_SECRET, row.id) : null);
+  return toVideoResponse(row, row.visibility === "private" ? await signPlaybackToken(env.JWT_SECRET, row.id, row.playbackVersion) : null);
 }
 
 /** The video if the caller may see it: its owner, or an admin unless `ownerOnly`. Others get 404, never 403. */
