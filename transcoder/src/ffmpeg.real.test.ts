@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rendition, SourceProbe } from '../../workers/src/shared/transcode.ts';
 import { resolveBinaries, type FfmpegBinaries } from './binaries.ts';
 import { h264LevelFor } from './codecs.ts';
-import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, POSTER_MAX_HEIGHT, runFfmpeg, writeMasterPlaylist, type Logger } from './ffmpeg.ts';
+import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, POSTER_MAX_HEIGHT, runFfmpeg, type Logger } from './ffmpeg.ts';
+import { writeFinishedPlaylists } from './finish.ts';
+import { probeIframePlaylist } from './iframes.ts';
 import { capFrameRate, chooseLadder } from './ladder.ts';
 import { NotAVideoError, probe } from './probe.ts';
 
@@ -61,7 +63,8 @@ async function transcode(input: string, name: string, segmentSeconds: number): P
     durationSec: p.durationSec,
     logger: quiet,
   });
-  writeFileSync(join(outDir, 'index.m3u8'), writeMasterPlaylist(ladder, p.hasAudio, p.frameRate));
+  // What the job does once ffmpeg is done: VOD tier playlists, I-frame playlists, final master.
+  await writeFinishedPlaylists({ ffprobePath: bin.ffprobePath, outputDir: outDir, renditions: ladder, hasAudio: p.hasAudio, fps: p.frameRate, logger: quiet });
   return { probe: p, ladder, outDir, progress };
 }
 
@@ -80,6 +83,43 @@ async function keyframeTimes(playlistPath: string): Promise<string[]> {
     .map((l) => l.split(',')[0]!);
 }
 
+/** Start time of each stream of a TS file, by codec type. */
+async function startTimes(file: string): Promise<Record<string, number>> {
+  const info = await ffprobeJson('-show_entries', 'stream=codec_type,start_time', file);
+  return Object.fromEntries(info.streams.map((s) => [String(s.codec_type), Number(s.start_time)]));
+}
+
+/**
+ * Every entry of an I-frame playlist: inside its segment, starting on a TS packet, and exactly one
+ * decodable keyframe when cut out and read on its own. Returns the number of entries.
+ */
+async function expectValidIframePlaylist(tierDir: string): Promise<number> {
+  const text = readFileSync(join(tierDir, 'iframes.m3u8'), 'utf8');
+  expect(text).toMatch(/^#EXTM3U\n#EXT-X-VERSION:([4-9]|\d\d)\n/);
+  expect(text).toContain('#EXT-X-I-FRAMES-ONLY\n');
+  expect(text).toContain('#EXT-X-PLAYLIST-TYPE:VOD\n');
+  expect(text.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
+  const entries = [...text.matchAll(/#EXTINF:([\d.]+),\n#EXT-X-BYTERANGE:(\d+)@(\d+)\n(\S+)/g)];
+  expect(entries.length).toBeGreaterThan(0);
+  const targetDuration = Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(text)![1]);
+  for (const [, extinf, length, offset, uri] of entries) {
+    expect(Math.round(Number(extinf))).toBeLessThanOrEqual(targetDuration);
+    const segment = readFileSync(join(tierDir, uri!));
+    const start = Number(offset);
+    const end = start + Number(length);
+    expect(end, `${uri} ${length}@${offset}`).toBeLessThanOrEqual(segment.length);
+    expect(start % 188).toBe(0);
+    expect(segment[start]).toBe(0x47);
+    const cut = join(tierDir, `cut-${start}-${uri}`);
+    writeFileSync(cut, segment.subarray(start, end));
+    const { stdout } = await run(bin.ffprobePath, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame,pict_type', '-of', 'json', cut]);
+    rmSync(cut);
+    const frames = (JSON.parse(stdout) as { frames: Array<{ key_frame: number; pict_type: string }> }).frames;
+    expect(frames.map((f) => `${f.key_frame},${f.pict_type}`), `${uri} ${length}@${offset}`).toEqual(['1,I']);
+  }
+  return entries.length;
+}
+
 /** The checks every transcode must pass. */
 async function expectValidHls(t: Transcoded, expected: { tiers: string[]; minSegments: number }): Promise<void> {
   expect(t.ladder.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual(expected.tiers);
@@ -92,7 +132,9 @@ async function expectValidHls(t: Transcoded, expected: { tiers: string[]; minSeg
     const playlistPath = join(t.outDir, r.name, 'index.m3u8');
     const playlist = readFileSync(playlistPath, 'utf8');
     expect(playlist.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
-    expect(playlist).toContain('#EXT-X-PLAYLIST-TYPE:EVENT');
+    // Finished: VOD (ffmpeg wrote EVENT while it encoded).
+    expect(playlist).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
+    expect(playlist).not.toContain('EVENT');
     const segments = segmentsOf(playlist);
     expect(segments.length).toBeGreaterThanOrEqual(expected.minSegments);
     for (const s of segments) expect(existsSync(join(t.outDir, r.name, s))).toBe(true);
@@ -104,6 +146,13 @@ async function expectValidHls(t: Transcoded, expected: { tiers: string[]; minSeg
     expect(videoStream.profile).toBe('Main');
     expect(videoStream.level).toBe(h264LevelFor(r.width, r.height, capFrameRate(t.probe.frameRate)).idc);
     expect(first.streams.some((s) => s.codec_type === 'audio')).toBe(t.probe.hasAudio);
+    if (t.probe.hasAudio) {
+      // Sound and picture start together (before: audio 21.3 ms early, the AAC encoder's priming).
+      const starts = await startTimes(join(t.outDir, r.name, segments[0]!));
+      expect(Math.abs(starts.audio! - starts.video!), `${r.name} ${JSON.stringify(starts)}`).toBeLessThan(0.001);
+    }
+    // One I-frame per keyframe of the tier.
+    expect(await expectValidIframePlaylist(join(t.outDir, r.name))).toBe((await keyframeTimes(playlistPath)).length);
 
     keyframes.push(await keyframeTimes(playlistPath));
   }
@@ -119,6 +168,11 @@ async function expectValidHls(t: Transcoded, expected: { tiers: string[]; minSeg
 
   const master = readFileSync(join(t.outDir, 'index.m3u8'), 'utf8');
   for (const r of t.ladder) expect(master).toContain(`${r.name}/index.m3u8`);
+  for (const r of t.ladder) expect(master).toContain(`URI="${r.name}/iframes.m3u8"`);
+  // ffmpeg as a client reads the finished master: one program per tier and the duration (with
+  // #EXT-X-START it printed N/A).
+  const { stdout } = await run(bin.ffprobePath, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', join(t.outDir, 'index.m3u8')]);
+  expect(Number(stdout.trim())).toBeCloseTo(t.probe.durationSec, 1);
 }
 
 let landscape: string;
@@ -161,6 +215,25 @@ describe('real ffmpeg', () => {
     await expectValidHls(t, { tiers: ['240p 320x240', '480p 640x480'], minSegments: 1 });
     const out = await ffprobeJson('-show_streams', join(t.outDir, '480p', 'seg_00000.ts'));
     expect(out.streams.find((s) => s.codec_type === 'video')!.r_frame_rate).toBe('30/1');
+  });
+
+  it('writes I-frame byte ranges for keyframes inside segments too', async () => {
+    // Keyframes every 0.5 s, segments of 2 s: most keyframes are in the middle of a segment.
+    const tierDir = join(dir, 'midsegment');
+    mkdirSync(tierDir);
+    await ffmpeg(
+      '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30:duration=3', '-f', 'lavfi', '-i', 'sine=duration=3',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-g', '15', '-keyint_min', '15', '-sc_threshold', '0', '-c:a', 'aac',
+      '-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(tierDir, 'seg_%05d.ts'), join(tierDir, 'index.m3u8'),
+    );
+    const segments = segmentsOf(readFileSync(join(tierDir, 'index.m3u8'), 'utf8'));
+    const playlist = await probeIframePlaylist({ ffprobePath: bin.ffprobePath, tierDir, segments, logger: quiet });
+    writeFileSync(join(tierDir, 'iframes.m3u8'), playlist.text);
+    expect(await expectValidIframePlaylist(tierDir)).toBe(6);
+    const durations = [...playlist.text.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(durations).toEqual([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    expect(playlist.averageBandwidth).toBeGreaterThan(0);
+    expect(playlist.bandwidth).toBeGreaterThanOrEqual(playlist.averageBandwidth);
   });
 
   it('sees a rotated phone-style clip in its display orientation', async () => {

@@ -38,6 +38,8 @@ describe('buildHlsArgs', () => {
     expect(args.filter((a) => a === '0:a:0')).toHaveLength(3);
     expect(valueOf(args, '-c:a')).toBe('aac');
     expect(valueOf(args, '-b:a')).toBe('128000');
+    // The audio starts one AAC priming frame after the first video frame (so its priming starts with the video).
+    expect(valueOf(args, '-af')).toBe('aresample=48000,aresample=async=1:min_hard_comp=100000:first_pts=1024');
   });
 
   it('makes video-only tiers when there is no audio', () => {
@@ -46,6 +48,7 @@ describe('buildHlsArgs', () => {
     expect(valueOf(args, '-var_stream_map')).toBe('v:0,name:240p v:1,name:360p');
     expect(args).not.toContain('0:a:0');
     expect(args).not.toContain('-c:a');
+    expect(args).not.toContain('-af');
   });
 
   it('fixes the GOP to 2 s of output frames and turns scene cuts off', () => {

@@ -44,6 +44,14 @@ export interface HlsArgsOptions {
   x264Params?: string;
 }
 
+/**
+ * Samples ffmpeg's AAC encoder puts before the first input sample (its `initial_padding`): the
+ * decoder's warm-up, silence in the output. MP4 hides them with an edit list; MPEG-TS plays them.
+ */
+export const AAC_PRIMING_SAMPLES = 1024;
+/** A gap (seconds) no source has: aresample then fills or trims the first frame only. */
+const AUDIO_SYNC_ONLY_AT_START = 100_000;
+
 /** Segment and playlist file names; `%v` is replaced by ffmpeg with the tier's name. */
 export const SEGMENT_PATTERN = 'seg_%05d.ts';
 export const VARIANT_PLAYLIST = 'index.m3u8';
@@ -156,6 +164,17 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
   );
 
   if (hasAudio) {
+    // Both tracks of a segment must start at the same instant, or hls.js finds a hole at 0 and
+    // jumps over it. x264's B-frames delay the video by two frames, but that shift applies to both
+    // streams alike (the muxer moves every timestamp so that the video's first DTS is 0); what
+    // differs is the AAC encoder's priming: its first packet starts AAC_PRIMING_SAMPLES before the
+    // first input sample (21.3 ms at 48 kHz), and MPEG-TS has no edit list to hide it. So the
+    // audio is cut (or padded with silence, if the source's audio starts late) to begin exactly
+    // AAC_PRIMING_SAMPLES after the first video frame: its priming packet then starts with the
+    // video, and the real sound stays in sync. Resampled to 48 kHz first, so that first_pts counts
+    // output samples and the resampler's own delay is already accounted for. min_hard_comp: only
+    // the start is corrected, the rest of the audio is kept as the source has it.
+    args.push('-af', `aresample=48000,aresample=async=1:min_hard_comp=${AUDIO_SYNC_ONLY_AT_START}:first_pts=${AAC_PRIMING_SAMPLES}`);
     // Stereo 48 kHz AAC-LC everywhere: 5.1 sources are downmixed (128k is a stereo budget).
     args.push('-c:a', 'aac', '-b:a', String(AUDIO_BITRATE), '-ac', '2', '-ar', '48000');
   }

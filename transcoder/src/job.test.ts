@@ -2,10 +2,12 @@
  * runJob end to end: real ffmpeg on lavfi clips, real HTTP against an in-memory twin of the
  * Worker's internal routes. No timing assertions.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TranscodeRequest } from '../../workers/src/shared/transcode.ts';
 import { resolveBinaries, type FfmpegBinaries } from './binaries.ts';
@@ -17,6 +19,7 @@ import { probe } from './probe.ts';
 import { makeClip, processesMentioning } from './testing/clips.ts';
 import { WorkerTwin, type TwinJob } from './testing/worker-twin.ts';
 
+const run = promisify(execFile);
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const dir = mkdtempSync(join(tmpdir(), 'transcoder-job-test-'));
 let bin: FfmpegBinaries;
@@ -88,7 +91,15 @@ describe('runJob', () => {
     expect(job.results).toEqual([{ token: request.token, result }]);
 
     // The master first; the poster (made alongside the encode) before the result; the right types.
-    expect(job.files.get('index.m3u8')?.toString()).toBe(writeMasterPlaylist(ladder, true, info.frameRate));
+    // The early master has a start hint for the growing EVENT playlists; the finished master, PUT
+    // last, has none and lists each tier's I-frame playlist.
+    const masterPuts = job.puts.filter((p) => p.path === 'index.m3u8');
+    expect(masterPuts[0]!.body.toString()).toBe(writeMasterPlaylist(ladder, true, info.frameRate));
+    const master = job.files.get('index.m3u8')!.toString();
+    expect(master).toBe(masterPuts.at(-1)!.body.toString());
+    expect(masterPuts.at(-1)!.seq).toBe(Math.max(...job.puts.map((p) => p.seq)));
+    expect(master).not.toContain('#EXT-X-START');
+    expect(master.match(/^#EXT-X-I-FRAME-STREAM-INF:.*URI="(240p|360p)\/iframes\.m3u8"$/gm)).toHaveLength(2);
     expect([...job.files.get('poster.jpg')!.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
     const firstSegment = job.puts.find((p) => p.path.endsWith('.ts'))!;
     expect(job.puts.find((p) => p.path === 'index.m3u8')!.seq).toBeLessThan(firstSegment.seq);
@@ -97,6 +108,13 @@ describe('runJob', () => {
     for (const tier of ['240p', '360p']) {
       const final = job.files.get(`${tier}/index.m3u8`)!.toString();
       expect(final).toMatch(/#EXT-X-ENDLIST\s*$/);
+      expect(final).toContain('#EXT-X-PLAYLIST-TYPE:VOD\n');
+      // The I-frame playlist names only segments uploaded before it, and comes before the master.
+      const iframes = job.puts.find((p) => p.path === `${tier}/iframes.m3u8`)!;
+      expect(iframes.body.toString()).toContain('#EXT-X-I-FRAMES-ONLY');
+      for (const name of new Set(playlistSegments(iframes.body.toString()))) {
+        expect(job.puts.find((p) => p.path === `${tier}/${name}`)!.seq).toBeLessThan(iframes.seq);
+      }
       // 8 s in short first segments: 1 s, 1 s, then 2 s × 3.
       expect(playlistSegments(final)).toEqual(['seg_00000.ts', 'seg_00001.ts', 'seg_00002.ts', 'seg_00003.ts', 'seg_00004.ts']);
       expectSegmentsBeforePlaylists(job, tier);
@@ -105,6 +123,15 @@ describe('runJob', () => {
       if (put.path.endsWith('.ts')) expect(put.contentType).toBe('video/mp2t');
       if (put.path.endsWith('.m3u8')) expect(put.contentType).toBe('application/vnd.apple.mpegurl');
     }
+    // ffmpeg as a client reads the published master: its duration, not N/A.
+    const published = mkdtempSync(join(dir, 'published-'));
+    for (const [path, body] of job.files) {
+      mkdirSync(dirname(join(published, path)), { recursive: true });
+      writeFileSync(join(published, path), body);
+    }
+    const { stdout } = await run(bin.ffprobePath, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', join(published, 'index.m3u8')]);
+    expect(Number(stdout.trim())).toBeCloseTo(8, 1);
+
     // The injected 503 was retried.
     expect(job.failedPuts).toEqual([{ path: '240p/seg_00001.ts', status: 503 }]);
     expect(job.files.has('240p/seg_00001.ts')).toBe(true);

@@ -1,6 +1,7 @@
 /**
  * One transcode job: download → probe → master → HLS encode (published while it runs) + poster
- * → final sweep → report. The job's temp dir is removed in every case.
+ * → final sweep (VOD playlists, I-frame playlists, the finished master) → report. The job's temp
+ * dir is removed in every case.
  *
  * How a job ends:
  *   - done: every output in R2, `{ok: true, ...}` POSTed to the Worker and returned;
@@ -19,6 +20,7 @@ import { OUTPUT_FILE, type Rendition, type TranscodeRequest, type TranscodeResul
 import { CallbackError, JobCallbacks, JobStoppedError } from './callback.ts';
 import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, runFfmpeg, writeMasterPlaylist, type Logger } from './ffmpeg.ts';
 import { chooseLadder } from './ladder.ts';
+import { writeFinishedPlaylists } from './finish.ts';
 import { OutputPublisher, PLAYLIST_CONTENT_TYPE, POSTER_CONTENT_TYPE, TIER_PLAYLIST } from './outputs.ts';
 import { NotAVideoError, probe } from './probe.ts';
 import { ProgressReporter } from './reporter.ts';
@@ -223,12 +225,22 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     reporter.set(PHASES.encode.to);
     log.info('encode finished', { encodeSeconds });
 
-    // f. Final sweep: the last segments and the final playlists (#EXT-X-ENDLIST).
+    // f. Final sweep: the last segments and the final playlists (#EXT-X-ENDLIST), now VOD; then
+    // each tier's I-frame playlist and the master that stays (see finish.ts).
     await activePublisher.stopPolling();
     if (publishError) throw publishError;
     if (stop.signal.aborted) throw stop.signal.reason;
+    const finishedFiles = await writeFinishedPlaylists({
+      ffprobePath: deps.ffprobePath,
+      outputDir: outDir,
+      renditions,
+      hasAudio: info.hasAudio,
+      fps: info.frameRate,
+      logger: log,
+    });
     await activePublisher.sweep();
     if (!activePublisher.complete) throw new Error('ffmpeg finished but a tier playlist is not final (no #EXT-X-ENDLIST).');
+    for (const file of finishedFiles) await activePublisher.uploadFile(file, PLAYLIST_CONTENT_TYPE);
     reporter.set(PHASES.finish.to, true);
     await reporter.flush(); // a 409 here still stops the job before the result
     result = {

@@ -27,6 +27,23 @@ describe('writeMasterPlaylist', () => {
     );
   });
 
+  it('finished: no start hint, and one I-frame playlist per tier after the tiers, video codec only', () => {
+    const ladder = chooseLadder(source(1280, 720));
+    const iframes = new Map(ladder.map((r, i) => [r.name, { bandwidth: 100_000 * (i + 1), averageBandwidth: 50_000 * (i + 1) }]));
+    const text = writeMasterPlaylist(ladder, true, 30, { iframes });
+    expect(text).not.toContain('#EXT-X-START');
+    expect(text.trim().split('\n').slice(-3)).toEqual([
+      '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=100000,AVERAGE-BANDWIDTH=50000,RESOLUTION=426x240,CODECS="avc1.4d401e",URI="240p/iframes.m3u8"',
+      '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=200000,AVERAGE-BANDWIDTH=100000,RESOLUTION=854x480,CODECS="avc1.4d401f",URI="480p/iframes.m3u8"',
+      '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=300000,AVERAGE-BANDWIDTH=150000,RESOLUTION=1280x720,CODECS="avc1.4d401f",URI="720p/iframes.m3u8"',
+    ]);
+    // The tiers themselves are listed exactly as in the early master.
+    expect(text.split('\n').filter((l) => !l.startsWith('#EXT-X-I-FRAME'))).toEqual(
+      writeMasterPlaylist(ladder, true, 30).split('\n').filter((l) => !l.startsWith('#EXT-X-START')),
+    );
+    expect(() => writeMasterPlaylist(ladder, true, 30, { iframes: new Map() })).toThrow(/240p/);
+  });
+
   it('advertises video only when there is no audio', () => {
     const text = writeMasterPlaylist(chooseLadder(source(360, 640, { hasAudio: false })), false, 30);
     expect(text).not.toContain('mp4a');

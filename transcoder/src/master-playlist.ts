@@ -13,25 +13,44 @@ import { averageBandwidth, capFrameRate } from './ladder.ts';
  */
 export const HLS_VERSION = 6;
 
+/** Each tier's I-frame playlist, next to its media playlist. */
+export const IFRAME_PLAYLIST = 'iframes.m3u8';
+
 /** Where each tier's media playlist lives, relative to the master playlist. */
 export function variantPlaylistUri(rendition: Pick<Rendition, 'name'>): string {
   return `${rendition.name}/index.m3u8`;
 }
 
+export function iframePlaylistUri(rendition: Pick<Rendition, 'name'>): string {
+  return `${rendition.name}/${IFRAME_PLAYLIST}`;
+}
+
+/** What the master of a finished video adds: each tier's I-frame playlist bandwidths, by tier name. */
+export interface FinishedVideo {
+  iframes: ReadonlyMap<string, { bandwidth: number; averageBandwidth: number }>;
+}
+
 /**
  * @param fps the SOURCE frame rate; the advertised FRAME-RATE is the capped output rate.
+ * @param finished given once the video is complete: the master that stays.
  *
  * Tiers are listed lowest bandwidth first: players that take the first variant as the starting
  * one (hls.js with default startLevel, older Safari) then start fast on slow links and climb.
  *
- * `#EXT-X-START:TIME-OFFSET=0`: while the video is still being transcoded the media playlists are
- * EVENT playlists without #EXT-X-ENDLIST, which hls.js treats like live and would start near the
- * newest segment; this makes it start at the beginning instead.
+ * While the video is being transcoded (no `finished`), the media playlists are EVENT playlists
+ * without #EXT-X-ENDLIST, where a client "SHOULD NOT choose a segment that starts less than three
+ * target durations from the end" (RFC 8216 §6.3.3) unless EXT-X-START says otherwise: so the early
+ * master carries `#EXT-X-START:TIME-OFFSET=0` for players we cannot configure (Safari's own HLS;
+ * our hls.js is told startPosition 0 itself). The finished master does not: the playlists are VOD
+ * then, which every client starts at the beginning, and ffmpeg-based clients (ffprobe, ffplay,
+ * mpv, downloaders) mis-read a master with EXT-X-START (every variant twice, no duration).
+ * The finished master also lists each tier's I-frame playlist (RFC 8216 §4.3.4.3), after the tiers.
  */
-export function writeMasterPlaylist(renditions: readonly Rendition[], hasAudio: boolean, fps: number): string {
+export function writeMasterPlaylist(renditions: readonly Rendition[], hasAudio: boolean, fps: number, finished?: FinishedVideo): string {
   const frameRate = capFrameRate(fps);
   const sorted = [...renditions].sort((a, b) => a.bandwidth - b.bandwidth || a.height * a.width - b.height * b.width);
-  const lines = ['#EXTM3U', `#EXT-X-VERSION:${HLS_VERSION}`, '#EXT-X-INDEPENDENT-SEGMENTS', '#EXT-X-START:TIME-OFFSET=0'];
+  const lines = ['#EXTM3U', `#EXT-X-VERSION:${HLS_VERSION}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
+  if (!finished) lines.push('#EXT-X-START:TIME-OFFSET=0');
   for (const r of sorted) {
     const codecs = [avc1Codec(r.width, r.height, frameRate), ...(hasAudio ? [AAC_LC_CODEC] : [])].join(',');
     const attributes = [
@@ -42,6 +61,19 @@ export function writeMasterPlaylist(renditions: readonly Rendition[], hasAudio: 
       `FRAME-RATE=${frameRate.toFixed(3)}`,
     ];
     lines.push(`#EXT-X-STREAM-INF:${attributes.join(',')}`, variantPlaylistUri(r));
+  }
+  for (const r of finished ? sorted : []) {
+    const iframes = finished!.iframes.get(r.name);
+    if (!iframes) throw new Error(`No I-frame playlist for tier ${r.name}.`);
+    // Only the video codec: an I-frame playlist is pictures, nothing to hear.
+    const attributes = [
+      `BANDWIDTH=${iframes.bandwidth}`,
+      `AVERAGE-BANDWIDTH=${iframes.averageBandwidth}`,
+      `RESOLUTION=${r.width}x${r.height}`,
+      `CODECS="${avc1Codec(r.width, r.height, frameRate)}"`,
+      `URI="${iframePlaylistUri(r)}"`,
+    ];
+    lines.push(`#EXT-X-I-FRAME-STREAM-INF:${attributes.join(',')}`);
   }
   return `${lines.join('\n')}\n`;
 }

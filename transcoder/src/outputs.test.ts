@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Limiter, planTierUpload, playlistSegments } from './outputs.ts';
+import { Limiter, planTierUpload, playlistSegments, toVodPlaylist } from './outputs.ts';
 
 const playlist = ['#EXTM3U', '#EXT-X-VERSION:6', '#EXTINF:2.0,', 'seg_00000.ts', '#EXTINF:2.0,', 'seg_00001.ts', ''].join('\n');
 
@@ -17,6 +17,21 @@ describe('planTierUpload', () => {
 
   it('reads CRLF playlists', () => {
     expect(playlistSegments(playlist.replaceAll('\n', '\r\n'))).toEqual(['seg_00000.ts', 'seg_00001.ts']);
+  });
+});
+
+describe('toVodPlaylist', () => {
+  const event = ['#EXTM3U', '#EXT-X-VERSION:6', '#EXT-X-TARGETDURATION:2', '#EXT-X-PLAYLIST-TYPE:EVENT', '#EXTINF:2.0,', 'seg_00000.ts', ''].join('\n');
+
+  it('turns a finished EVENT playlist into a VOD playlist and changes nothing else', () => {
+    expect(toVodPlaylist(`${event}#EXT-X-ENDLIST\n`)).toBe(`${event.replace('EVENT', 'VOD')}#EXT-X-ENDLIST\n`);
+    expect(toVodPlaylist(`${event}#EXT-X-ENDLIST\n`.replaceAll('\n', '\r\n'))).toBe(`${event.replace('EVENT', 'VOD')}#EXT-X-ENDLIST\n`.replaceAll('\n', '\r\n'));
+  });
+
+  it('adds the type when the playlist has none, and leaves an unfinished playlist alone', () => {
+    const untyped = `${event.replace('#EXT-X-PLAYLIST-TYPE:EVENT\n', '')}#EXT-X-ENDLIST\n`;
+    expect(toVodPlaylist(untyped)).toBe(untyped.replace('#EXTM3U\n', '#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n'));
+    expect(toVodPlaylist(event)).toBe(event);
   });
 });
 

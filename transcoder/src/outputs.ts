@@ -27,6 +27,18 @@ export function playlistSegments(playlist: string): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
+/**
+ * A finished tier playlist as a VOD playlist. ffmpeg writes EVENT playlists so that the video can
+ * be published while it grows, and only appends #EXT-X-ENDLIST at the end; once the video is
+ * complete nothing will change any more, which is what VOD says ("the Media Playlist file MUST NOT
+ * change", RFC 8216 §4.3.3.5). A playlist without ENDLIST is not finished and is returned as is.
+ */
+export function toVodPlaylist(playlist: string): string {
+  if (!/^#EXT-X-ENDLIST\s*$/m.test(playlist)) return playlist;
+  if (/^#EXT-X-PLAYLIST-TYPE:/m.test(playlist)) return playlist.replace(/^#EXT-X-PLAYLIST-TYPE:[^\r\n]*/m, '#EXT-X-PLAYLIST-TYPE:VOD');
+  return playlist.replace(/^#EXTM3U[^\S\r\n]*(\r?\n)/, (head, eol: string) => `${head}#EXT-X-PLAYLIST-TYPE:VOD${eol}`);
+}
+
 export interface TierPlan {
   /** Segments the playlist lists that are not uploaded yet, in playlist order. */
   segments: string[];

@@ -10,6 +10,10 @@ import { useI18n } from "../lib/i18n.tsx";
 
 export const HLS_CONFIG: Partial<HlsConfig> = {
   startLevel: 0,
+  // From the beginning, also while the video is still being transcoded: its playlists then have no
+  // end yet, and hls.js would otherwise start near the newest segment as for a live stream. (The
+  // finished master has no #EXT-X-START any more, which ffmpeg-based clients mis-read.)
+  startPosition: 0,
   abrEwmaDefaultEstimate: 500_000,
   capLevelToPlayerSize: true,
   // Do not hold megabytes ahead on a metered phone link; enough to ride out a short drop.

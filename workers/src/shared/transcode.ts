@@ -94,7 +94,7 @@ export const JOB_ROUTES = {
 } as const;
 
 /** Output files a job may write: the master playlist, the poster, a tier's playlist or segment. */
-export const OUTPUT_FILE = /^(index\.m3u8|poster\.jpg|[0-9]{1,4}p\/(index\.m3u8|seg_[0-9]{5}\.ts))$/;
+export const OUTPUT_FILE = /^(index\.m3u8|poster\.jpg|[0-9]{1,4}p\/(index\.m3u8|iframes\.m3u8|seg_[0-9]{5}\.ts))$/;
 
 /** Answer of the transcoder's `POST /jobs`: 202 accepted, 503 busy (at capacity, try later). */
 export interface TranscoderAccepted {

@@ -93,6 +93,8 @@ describe("upload → queue → transcoder → READY", () => {
       expect(a.RESOLUTION).toMatchObject({ height: expect.any(Number) });
       const media = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/${variant.uri}`)).text());
       expect(media.endList).toBe(true);
+      // Finished: a VOD playlist (EVENT only while it was being encoded).
+      expect(media.playlistType).toBe("VOD");
       // Floating-point EXTINF durations need protocol version 3 or later.
       expect(media.version).toBeGreaterThanOrEqual(3);
       const durations = media.segments.map((s) => s.duration);
@@ -102,6 +104,26 @@ describe("upload → queue → transcoder → READY", () => {
       expect(Math.max(...durations.map(Math.round))).toBeLessThanOrEqual(media.targetDuration ?? 0);
       expect(durations.reduce((a, b) => a + b, 0)).toBeCloseTo(8, 0);
     }
+    // One I-frame playlist per tier, its byte ranges served from the tier's segments.
+    expect(master.iFramePlaylists.map((p) => p.uri ?? p.attributes.URI)).toEqual(["240p/iframes.m3u8", "480p/iframes.m3u8", "720p/iframes.m3u8"]);
+    for (const entry of master.iFramePlaylists) {
+      const uri = String(entry.uri ?? entry.attributes.URI);
+      const iframes = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/${uri}`)).text());
+      expect(iframes).toMatchObject({ iFramesOnly: true, endList: true, playlistType: "VOD" });
+      expect(iframes.segments.length).toBeGreaterThan(0);
+      const { byterange } = iframes.segments[0]!;
+      const tier = uri.split("/")[0];
+      const part = await fetch(`${stack.baseUrl}/videos/${id}/${tier}/${iframes.segments[0]!.uri}`, {
+        headers: { Range: `bytes=${byterange!.offset}-${byterange!.offset + byterange!.length - 1}` },
+      });
+      expect(part.status).toBe(206);
+      const bytes = new Uint8Array(await part.arrayBuffer());
+      expect([bytes.length, bytes[0]]).toEqual([byterange!.length, 0x47]);
+    }
+    // ffmpeg as a client (ffprobe, ffplay, mpv, downloaders) reads the duration of the served master.
+    const duration = execFileSync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", `${stack.baseUrl}/videos/${id}/index.m3u8`], { encoding: "utf8" });
+    expect(Number(duration.trim())).toBeCloseTo(8, 0);
+
     const probe = ffprobe(`${stack.baseUrl}/videos/${id}/index.m3u8`);
     const heights = probe.streams.filter((s) => s.codec_type === "video").map((s) => s.height);
     expect(new Set(heights)).toEqual(new Set([240, 480, 720]));
