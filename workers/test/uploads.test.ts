@@ -73,7 +73,21 @@ describe("creation (POST)", () => {
     const res = await SELF.fetch(UPLOADS, { method: "POST", headers });
     expect(res.status).toBe(status);
     expect(res.headers.get("Tus-Resumable")).toBe("1.0.0");
+    // "… MUST include the Tus-Version header into the response" (412 only).
+    expect(res.headers.get("Tus-Version")).toBe(status === 412 ? "1.0.0" : null);
     expect((await res.text()).length).toBeGreaterThan(10);
+  });
+
+  it("answers an unsupported Tus-Resumable on HEAD and PATCH with 412 and Tus-Version", async () => {
+    const { url } = await createUpload(alice, 100);
+    for (const method of ["HEAD", "PATCH"]) {
+      const res = await SELF.fetch(url, {
+        method,
+        headers: tus(alice, { "Tus-Resumable": "0.2.2", "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" }),
+      });
+      expect(res.status, method).toBe(412);
+      expect(res.headers.get("Tus-Version"), method).toBe("1.0.0");
+    }
   });
 
   it("needs a valid JWT", async () => {

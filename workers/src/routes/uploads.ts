@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../http/auth.ts";
+import { renderError } from "../http/errors.ts";
 import {
   OFFSET_CONTENT_TYPE,
   TUS_VERSION,
@@ -38,7 +39,15 @@ export const tusDiscovery = createMiddleware<AppEnv>(async (c, next) => {
  */
 export const tusVersion = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method === "OPTIONS") return next();
-  assertTusVersion(c.req.header("Tus-Resumable") ?? null);
+  try {
+    assertTusVersion(c.req.header("Tus-Resumable") ?? null);
+  } catch (error) {
+    const res = renderError(error as Error, c);
+    // "If the version specified by the Client is not supported by the Server, it MUST respond with the
+    // 412 Precondition Failed status and MUST include the Tus-Version header into the response."
+    res.headers.set("Tus-Version", TUS_VERSION);
+    return res;
+  }
   await next();
   c.res.headers.set("Tus-Resumable", TUS_VERSION);
 });
