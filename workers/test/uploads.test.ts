@@ -25,6 +25,16 @@ beforeAll(async () => {
   bob = await tokenFor("bob");
 });
 
+/** A request body without Content-Length (chunked), delivered in the given pieces. */
+function chunked(...pieces: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      for (const piece of pieces) controller.enqueue(piece);
+      controller.close();
+    },
+  });
+}
+
 describe("discovery (OPTIONS)", () => {
   it("answers without auth, with the tus headers and CORS", async () => {
     const res = await SELF.fetch(UPLOADS, {
@@ -172,6 +182,53 @@ describe("PATCH", () => {
     const { url } = await createUpload(alice, 100);
     expect((await patch(alice, url, 0, randomBytes(101))).status).toBe(413);
   });
+
+  it("completes a chunked body that runs past Upload-Length on its first Upload-Length bytes, and says so", async () => {
+    const { url, id } = await createUpload(alice, 100);
+    const bytes = randomBytes(150, 31);
+    const res = await patch(alice, url, 0, chunked(bytes.subarray(0, 60), bytes.subarray(60)));
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Upload-Offset")).toBe("100");
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe("100");
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "QUEUED", sourceBytes: 100 });
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes.subarray(0, 100)));
+  });
+
+  it("creation-with-upload reports the real offset when the chunked body runs past the length", async () => {
+    const bytes = randomBytes(150, 32);
+    const res = await SELF.fetch(UPLOADS, {
+      method: "POST",
+      headers: tus(alice, { "Upload-Length": "100", "Upload-Metadata": metadataHeader({ filename: "a.mp4", filetype: "video/mp4" }), "Content-Type": "application/offset+octet-stream" }),
+      body: chunked(bytes.subarray(0, 60), bytes.subarray(60)),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("Upload-Offset")).toBe("100");
+    const url = res.headers.get("Location")!;
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe("100");
+  });
+
+  it("a slow body is stored as it goes: HEAD reports its bytes while the PATCH still runs", async () => {
+    const { url } = await createUpload(alice, 10_000);
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+    let answered = false;
+    const running = patch(alice, url, 0, body).then((res) => ((answered = true), res));
+    let sent = 0;
+    let seen = 0;
+    // Trickle 100 bytes every 200 ms until HEAD sees some of them (or 20 s pass: a failure).
+    for (const deadline = Date.now() + 20_000; seen === 0 && Date.now() < deadline; ) {
+      controller.enqueue(randomBytes(100, sent + 1));
+      sent += 100;
+      await new Promise((r) => setTimeout(r, 200));
+      seen = Number((await head(alice, url)).headers.get("Upload-Offset"));
+    }
+    expect(answered).toBe(false);
+    expect(seen).toBeGreaterThan(0);
+    controller.close();
+    const res = await running;
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Upload-Offset")).toBe(String(sent));
+  }, 30_000);
 
   it("verifies sha1 and sha256 checksums: 460 on mismatch keeps nothing, 400 on unknown algorithm", async () => {
     const { url } = await createUpload(alice, 3000);
