@@ -1,5 +1,6 @@
-import { SELF, env, runInDurableObject } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { SELF, createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import worker from "../src/index.ts";
 import {
   BASE,
   UPLOADS,
@@ -15,7 +16,7 @@ import {
   tus,
 } from "./helpers.ts";
 import { sourceKey } from "../src/storage/keys.ts";
-import { findVideo } from "../src/db/videos.ts";
+import { findVideo, markUploadExpired } from "../src/db/videos.ts";
 import { MiB } from "../src/tus/part-layout.ts";
 
 let alice: string;
@@ -317,6 +318,78 @@ describe("a whole checksummed upload", () => {
     }
     expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes));
     expect(await findVideo(env.DB, id)).toMatchObject({ status: "QUEUED" });
+  });
+});
+
+describe("per-user quota of unfinished uploads", () => {
+  /** The Worker with lower quota limits than the test suite's. */
+  async function createWithLimits(token: string, length: number | "defer", limits: Record<string, string>) {
+    const ctx = createExecutionContext();
+    const lengthHeader: Record<string, string> = length === "defer" ? { "Upload-Defer-Length": "1" } : { "Upload-Length": String(length) };
+    const res = await worker.fetch(
+      new Request(UPLOADS, { method: "POST", headers: tus(token, { "Upload-Metadata": metadataHeader({ filename: "q.mp4", filetype: "video/mp4" }), ...lengthHeader }) }),
+      { ...env, ...limits },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+
+  it("lets only the allowed number of uploads through, even when 40 are created at once", async () => {
+    const greedy = await tokenFor("greedy");
+    const limits = { MAX_OPEN_UPLOADS_PER_USER: "3", MAX_OPEN_UPLOAD_BYTES_PER_USER: "1000000" };
+    const all = await Promise.all(Array.from({ length: 40 }, () => createWithLimits(greedy, 100, limits)));
+    const created = all.filter((r) => r.status === 201);
+    const refused = all.filter((r) => r.status === 403);
+    expect(created).toHaveLength(3);
+    expect(refused).toHaveLength(37);
+    expect(await refused[0].text()).toMatch(/3 unfinished uploads.*finish or delete/);
+    // Another user is not affected.
+    expect((await createWithLimits(await tokenFor("modest"), 100, limits)).status).toBe(201);
+
+    // Finishing one frees its place; deleting one does too.
+    const [first, second] = created.map((r) => r.headers.get("Location")!);
+    expect((await patch(greedy, first, 0, randomBytes(100))).status).toBe(204);
+    expect((await createWithLimits(greedy, 100, limits)).status).toBe(201);
+    expect((await createWithLimits(greedy, 100, limits)).status).toBe(403);
+    expect((await SELF.fetch(second, { method: "DELETE", headers: tus(greedy) })).status).toBe(204);
+    expect((await createWithLimits(greedy, 100, limits)).status).toBe(201);
+  });
+
+  it("caps the bytes declared together; a deferred length counts as the largest upload", async () => {
+    const hoarder = await tokenFor("hoarder");
+    const limits = { MAX_OPEN_UPLOADS_PER_USER: "10", MAX_OPEN_UPLOAD_BYTES_PER_USER: "1000", MAX_UPLOAD_BYTES: "800" };
+    expect((await createWithLimits(hoarder, 600, limits)).status).toBe(201);
+    const over = await createWithLimits(hoarder, 500, limits);
+    expect(over.status).toBe(403);
+    expect(await over.text()).toMatch(/finish or delete/);
+    expect((await createWithLimits(hoarder, 400, limits)).status).toBe(201);
+    // 1000 declared: a deferred upload (counted as 800) does not fit, and neither does 1 byte more.
+    expect((await createWithLimits(hoarder, "defer", limits)).status).toBe(403);
+    expect((await createWithLimits(hoarder, 1, limits)).status).toBe(403);
+  });
+
+  it("expired uploads free the quota", async () => {
+    const forgetful = await tokenFor("forgetful");
+    const limits = { MAX_OPEN_UPLOADS_PER_USER: "1", MAX_OPEN_UPLOAD_BYTES_PER_USER: "1000000" };
+    const first = await createWithLimits(forgetful, 100, limits);
+    expect(first.status).toBe(201);
+    expect((await createWithLimits(forgetful, 100, limits)).status).toBe(403);
+    const id = first.headers.get("Location")!.split("/").pop()!;
+    await markUploadExpired(env.DB, id, Date.now());
+    expect((await createWithLimits(forgetful, 100, limits)).status).toBe(201);
+  });
+
+  it("records the bytes an unfinished upload holds in its row", async () => {
+    const { url, id } = await createUpload(alice, 5000);
+    expect(await findVideo(env.DB, id)).toMatchObject({ receivedBytes: 0 });
+    await patch(alice, url, 0, randomBytes(1200));
+    // The Durable Object writes it in the background.
+    await vi.waitFor(async () => expect(await findVideo(env.DB, id)).toMatchObject({ receivedBytes: 1200 }));
+    // A deferred length, once declared, is what the quota counts.
+    const deferred = await createUpload(alice, "defer");
+    await patch(alice, deferred.url, 0, randomBytes(10), { "Upload-Length": "3000" });
+    await vi.waitFor(async () => expect(await findVideo(env.DB, deferred.id)).toMatchObject({ receivedBytes: 10, sourceBytes: 3000 }));
   });
 });
 
