@@ -19,7 +19,8 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "true", JWT_SECRET: "test-secret" },
+                // Test files open many uploads per user; the quota tests lower the limits themselves.
+                bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "true", JWT_SECRET: "test-secret", MAX_OPEN_UPLOADS_PER_USER: "1000", MAX_OPEN_UPLOAD_BYTES_PER_USER: "1099511627776" },
               },
             }),
           ],

@@ -5,10 +5,23 @@ const positive = (value: string | undefined, fallback: number): number => {
   return Number.isFinite(n) && n > 0 ? n : fallback;
 };
 
-export function uploadLimits(env: Env): { maxBytes: number; expiryMs: number } {
+export interface UploadLimits {
+  maxBytes: number;
+  expiryMs: number;
+  /** A PATCH body that sends nothing for this long ends (what arrived is kept). */
+  idleTimeoutMs: number;
+  /** Unfinished uploads one user may hold at once, and the bytes they declare together. */
+  maxOpenUploads: number;
+  maxOpenBytes: number;
+}
+
+export function uploadLimits(env: Env): UploadLimits {
   return {
     maxBytes: Math.floor(positive(env.MAX_UPLOAD_BYTES, 524_288_000)),
     expiryMs: positive(env.UPLOAD_EXPIRY_HOURS, 48) * 3_600_000,
+    idleTimeoutMs: positive(env.UPLOAD_IDLE_TIMEOUT_SECONDS, 30) * 1000,
+    maxOpenUploads: Math.floor(positive(env.MAX_OPEN_UPLOADS_PER_USER, 10)),
+    maxOpenBytes: Math.floor(positive(env.MAX_OPEN_UPLOAD_BYTES_PER_USER, 2 * 1024 ** 3)),
   };
 }
 

@@ -165,6 +165,37 @@ describe("ledger", () => {
     expect(Object.keys(JSON.parse(rows.results[0].breakdown)).sort()).toEqual(["r2_class_a", "r2_storage_gb_month"]);
   });
 
+  it("counts the bytes held by unfinished uploads, from creation until they completed, expired or now", async () => {
+    const day = "2026-06-01";
+    const dayStart = Date.parse(`${day}T00:00:00Z`);
+    const end = Date.parse("2026-06-05T00:00:00Z");
+    const insert = (id: string, status: string, received: number, created: number, updated: number, uploadedAt: number | null) =>
+      env.DB.prepare(
+        `INSERT INTO videos (id, owner_id, title, filename, filetype, status, upload_expires_at, created_at, updated_at, source_bytes, received_bytes, uploaded_at)
+         VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', ?, ?, ?, ?, 3000000000, ?, ?)`,
+      )
+        .bind(id, status, created + 48 * 3600_000, created, updated, received, uploadedAt)
+        .run();
+    const open = "00000000-0000-4000-8000-0000000000b1";
+    const expired = "00000000-0000-4000-8000-0000000000b2";
+    const finished = "00000000-0000-4000-8000-0000000000b3";
+    // 3 GB held all day by an upload that is still open; 3 GB held for half the day by one that
+    // expired at noon; 3 GB for a quarter of the day by one completed at 06:00 (then it is the source).
+    await insert(open, "UPLOADING", 3e9, dayStart - 3600_000, dayStart, null);
+    await insert(expired, "FAILED", 3e9, dayStart - 3600_000, dayStart + 12 * 3600_000, null);
+    await insert(finished, "QUEUED", 3e9, dayStart, dayStart + 6 * 3600_000, dayStart + 6 * 3600_000);
+    await rollUpDay(env, day, end);
+    const rows = await env.DB.prepare("SELECT video_id, breakdown FROM cost_daily WHERE day = ?").bind(day).all<{ video_id: string; breakdown: string }>();
+    const storage = Object.fromEntries(rows.results.map((r) => [r.video_id, JSON.parse(r.breakdown).r2_storage_gb_month as number]));
+    const gbDay = (3 / 30) * 0.015; // 3 GB for one day at the list price
+    expect(storage[open]).toBeCloseTo(gbDay, 9);
+    expect(storage[expired]).toBeCloseTo(gbDay / 2, 9);
+    // A quarter day while uploading, then the whole source for the rest of the day.
+    expect(storage[finished]).toBeCloseTo(gbDay, 9);
+    // These rows would count on the later days other tests roll up.
+    await env.DB.prepare("DELETE FROM videos WHERE id IN (?, ?, ?)").bind(open, expired, finished).run();
+  });
+
   it("counts a one-off event once, however often it is reported", async () => {
     const now = Date.parse("2026-09-15T10:00:00Z");
     for (let i = 0; i < 3; i++) {

@@ -119,6 +119,80 @@ describe("UploadSession", () => {
   });
 });
 
+/** A body the test feeds by hand: `push` bytes, then `close`. */
+function controlledBody() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  return { stream, push: (bytes: Uint8Array) => controller.enqueue(bytes), close: () => controller.close() };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+describe("a PATCH that cannot be right does not disturb the running one", () => {
+  it("another user's PATCH gets 404 while the owner's body goes on and completes byte-exact", async () => {
+    const { url, id } = await createUpload(alice, 3 * MiB);
+    const bytes = randomBytes(3 * MiB, 21);
+    const outcome = await inSession(id, async (session) => {
+      const body = controlledBody();
+      const owners = session.patch(request(0), body.stream);
+      body.push(bytes.subarray(0, MiB));
+      await settle();
+      const intruder = await session.patch(request(0, { ownerId: "bob" }), bodyThat(randomBytes(10), "breaks"));
+      body.push(bytes.subarray(MiB));
+      body.close();
+      return { intruder, owners: await owners };
+    });
+    expect(outcome.intruder).toMatchObject({ ok: false, code: "UPLOAD_NOT_FOUND" });
+    expect(outcome.owners).toMatchObject({ ok: true, value: { offset: 3 * MiB, state: "complete" } });
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe(String(3 * MiB));
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes));
+  });
+
+  it("an offset past the committed one gets 409 at once; the running PATCH goes on", async () => {
+    const { id } = await createUpload(alice, 2 * MiB);
+    const bytes = randomBytes(2 * MiB, 22);
+    const outcome = await inSession(id, async (session) => {
+      const body = controlledBody();
+      const owners = session.patch(request(0), body.stream);
+      body.push(bytes.subarray(0, MiB));
+      await settle();
+      const ahead = await session.patch(request(MiB + 1), bodyThat(randomBytes(10), "breaks"));
+      const tooLong = await session.patch(request(0, { contentLength: 2 * MiB + 1 }), bodyThat(randomBytes(10), "breaks"));
+      body.push(bytes.subarray(MiB));
+      body.close();
+      return { ahead, tooLong, owners: await owners };
+    });
+    expect(outcome.ahead).toMatchObject({ ok: false, code: "OFFSET_MISMATCH" });
+    expect(outcome.tooLong).toMatchObject({ ok: false, code: "BODY_PAST_LENGTH" });
+    expect(outcome.owners).toMatchObject({ ok: true, value: { offset: 2 * MiB, state: "complete" } });
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes));
+  });
+});
+
+describe("a body that stalls", () => {
+  it("ends by itself after the idle timeout, keeping and counting what arrived", async () => {
+    const { url, id } = await createUpload(alice, 4 * MiB);
+    const sent = randomBytes(3000, 23);
+    const outcome = await inSession(id, async (session) => {
+      (session as unknown as { env: Env }).env = { ...env, UPLOAD_IDLE_TIMEOUT_SECONDS: "1" };
+      return session.patch(request(0), bodyThat(sent, "hangs"));
+    });
+    // The answer is a success with the real offset: the client resumes from there.
+    expect(outcome).toMatchObject({ ok: true, value: { offset: sent.length, state: "receiving" } });
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe(String(sent.length));
+  });
+
+  it("discards a checksummed chunk that stalls (it cannot be verified)", async () => {
+    const { id } = await createUpload(alice, 4 * MiB);
+    const outcome = await inSession(id, async (session) => {
+      (session as unknown as { env: Env }).env = { ...env, UPLOAD_IDLE_TIMEOUT_SECONDS: "1" };
+      const checksum = { algorithm: "sha1" as const, digest: new Uint8Array(20) };
+      return session.patch(request(0, { checksum }), bodyThat(randomBytes(3000), "hangs"));
+    });
+    expect(outcome).toMatchObject({ ok: false, code: "CHECKSUM_MISMATCH", detail: expect.stringContaining("stalled") });
+  });
+});
+
 describe("expiry cron", () => {
   it("aborts expired uploads, frees their bytes, marks the video FAILED, and HEAD answers 410", async () => {
     const { url, id } = await createUpload(alice, 20 * MiB);

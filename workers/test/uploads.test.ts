@@ -1,5 +1,6 @@
-import { SELF, env, runInDurableObject } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { SELF, createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import worker from "../src/index.ts";
 import {
   BASE,
   UPLOADS,
@@ -15,7 +16,7 @@ import {
   tus,
 } from "./helpers.ts";
 import { sourceKey } from "../src/storage/keys.ts";
-import { findVideo } from "../src/db/videos.ts";
+import { findVideo, markUploadExpired } from "../src/db/videos.ts";
 import { MiB } from "../src/tus/part-layout.ts";
 
 let alice: string;
@@ -24,6 +25,16 @@ beforeAll(async () => {
   alice = await tokenFor("alice");
   bob = await tokenFor("bob");
 });
+
+/** A request body without Content-Length (chunked), delivered in the given pieces. */
+function chunked(...pieces: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      for (const piece of pieces) controller.enqueue(piece);
+      controller.close();
+    },
+  });
+}
 
 describe("discovery (OPTIONS)", () => {
   it("answers without auth, with the tus headers and CORS", async () => {
@@ -73,7 +84,21 @@ describe("creation (POST)", () => {
     const res = await SELF.fetch(UPLOADS, { method: "POST", headers });
     expect(res.status).toBe(status);
     expect(res.headers.get("Tus-Resumable")).toBe("1.0.0");
+    // "… MUST include the Tus-Version header into the response" (412 only).
+    expect(res.headers.get("Tus-Version")).toBe(status === 412 ? "1.0.0" : null);
     expect((await res.text()).length).toBeGreaterThan(10);
+  });
+
+  it("answers an unsupported Tus-Resumable on HEAD and PATCH with 412 and Tus-Version", async () => {
+    const { url } = await createUpload(alice, 100);
+    for (const method of ["HEAD", "PATCH"]) {
+      const res = await SELF.fetch(url, {
+        method,
+        headers: tus(alice, { "Tus-Resumable": "0.2.2", "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" }),
+      });
+      expect(res.status, method).toBe(412);
+      expect(res.headers.get("Tus-Version"), method).toBe("1.0.0");
+    }
   });
 
   it("needs a valid JWT", async () => {
@@ -158,6 +183,53 @@ describe("PATCH", () => {
     const { url } = await createUpload(alice, 100);
     expect((await patch(alice, url, 0, randomBytes(101))).status).toBe(413);
   });
+
+  it("completes a chunked body that runs past Upload-Length on its first Upload-Length bytes, and says so", async () => {
+    const { url, id } = await createUpload(alice, 100);
+    const bytes = randomBytes(150, 31);
+    const res = await patch(alice, url, 0, chunked(bytes.subarray(0, 60), bytes.subarray(60)));
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Upload-Offset")).toBe("100");
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe("100");
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "QUEUED", sourceBytes: 100 });
+    expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes.subarray(0, 100)));
+  });
+
+  it("creation-with-upload reports the real offset when the chunked body runs past the length", async () => {
+    const bytes = randomBytes(150, 32);
+    const res = await SELF.fetch(UPLOADS, {
+      method: "POST",
+      headers: tus(alice, { "Upload-Length": "100", "Upload-Metadata": metadataHeader({ filename: "a.mp4", filetype: "video/mp4" }), "Content-Type": "application/offset+octet-stream" }),
+      body: chunked(bytes.subarray(0, 60), bytes.subarray(60)),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("Upload-Offset")).toBe("100");
+    const url = res.headers.get("Location")!;
+    expect((await head(alice, url)).headers.get("Upload-Offset")).toBe("100");
+  });
+
+  it("a slow body is stored as it goes: HEAD reports its bytes while the PATCH still runs", async () => {
+    const { url } = await createUpload(alice, 10_000);
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+    let answered = false;
+    const running = patch(alice, url, 0, body).then((res) => ((answered = true), res));
+    let sent = 0;
+    let seen = 0;
+    // Trickle 100 bytes every 200 ms until HEAD sees some of them (or 20 s pass: a failure).
+    for (const deadline = Date.now() + 20_000; seen === 0 && Date.now() < deadline; ) {
+      controller.enqueue(randomBytes(100, sent + 1));
+      sent += 100;
+      await new Promise((r) => setTimeout(r, 200));
+      seen = Number((await head(alice, url)).headers.get("Upload-Offset"));
+    }
+    expect(answered).toBe(false);
+    expect(seen).toBeGreaterThan(0);
+    controller.close();
+    const res = await running;
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Upload-Offset")).toBe(String(sent));
+  }, 30_000);
 
   it("verifies sha1 and sha256 checksums: 460 on mismatch keeps nothing, 400 on unknown algorithm", async () => {
     const { url } = await createUpload(alice, 3000);
@@ -246,6 +318,78 @@ describe("a whole checksummed upload", () => {
     }
     expect(await r2Digest(sourceKey(id))).toEqual(await digestOf(bytes));
     expect(await findVideo(env.DB, id)).toMatchObject({ status: "QUEUED" });
+  });
+});
+
+describe("per-user quota of unfinished uploads", () => {
+  /** The Worker with lower quota limits than the test suite's. */
+  async function createWithLimits(token: string, length: number | "defer", limits: Record<string, string>) {
+    const ctx = createExecutionContext();
+    const lengthHeader: Record<string, string> = length === "defer" ? { "Upload-Defer-Length": "1" } : { "Upload-Length": String(length) };
+    const res = await worker.fetch(
+      new Request(UPLOADS, { method: "POST", headers: tus(token, { "Upload-Metadata": metadataHeader({ filename: "q.mp4", filetype: "video/mp4" }), ...lengthHeader }) }),
+      { ...env, ...limits },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+
+  it("lets only the allowed number of uploads through, even when 40 are created at once", async () => {
+    const greedy = await tokenFor("greedy");
+    const limits = { MAX_OPEN_UPLOADS_PER_USER: "3", MAX_OPEN_UPLOAD_BYTES_PER_USER: "1000000" };
+    const all = await Promise.all(Array.from({ length: 40 }, () => createWithLimits(greedy, 100, limits)));
+    const created = all.filter((r) => r.status === 201);
+    const refused = all.filter((r) => r.status === 403);
+    expect(created).toHaveLength(3);
+    expect(refused).toHaveLength(37);
+    expect(await refused[0].text()).toMatch(/3 unfinished uploads.*finish or delete/);
+    // Another user is not affected.
+    expect((await createWithLimits(await tokenFor("modest"), 100, limits)).status).toBe(201);
+
+    // Finishing one frees its place; deleting one does too.
+    const [first, second] = created.map((r) => r.headers.get("Location")!);
+    expect((await patch(greedy, first, 0, randomBytes(100))).status).toBe(204);
+    expect((await createWithLimits(greedy, 100, limits)).status).toBe(201);
+    expect((await createWithLimits(greedy, 100, limits)).status).toBe(403);
+    expect((await SELF.fetch(second, { method: "DELETE", headers: tus(greedy) })).status).toBe(204);
+    expect((await createWithLimits(greedy, 100, limits)).status).toBe(201);
+  });
+
+  it("caps the bytes declared together; a deferred length counts as the largest upload", async () => {
+    const hoarder = await tokenFor("hoarder");
+    const limits = { MAX_OPEN_UPLOADS_PER_USER: "10", MAX_OPEN_UPLOAD_BYTES_PER_USER: "1000", MAX_UPLOAD_BYTES: "800" };
+    expect((await createWithLimits(hoarder, 600, limits)).status).toBe(201);
+    const over = await createWithLimits(hoarder, 500, limits);
+    expect(over.status).toBe(403);
+    expect(await over.text()).toMatch(/finish or delete/);
+    expect((await createWithLimits(hoarder, 400, limits)).status).toBe(201);
+    // 1000 declared: a deferred upload (counted as 800) does not fit, and neither does 1 byte more.
+    expect((await createWithLimits(hoarder, "defer", limits)).status).toBe(403);
+    expect((await createWithLimits(hoarder, 1, limits)).status).toBe(403);
+  });
+
+  it("expired uploads free the quota", async () => {
+    const forgetful = await tokenFor("forgetful");
+    const limits = { MAX_OPEN_UPLOADS_PER_USER: "1", MAX_OPEN_UPLOAD_BYTES_PER_USER: "1000000" };
+    const first = await createWithLimits(forgetful, 100, limits);
+    expect(first.status).toBe(201);
+    expect((await createWithLimits(forgetful, 100, limits)).status).toBe(403);
+    const id = first.headers.get("Location")!.split("/").pop()!;
+    await markUploadExpired(env.DB, id, Date.now());
+    expect((await createWithLimits(forgetful, 100, limits)).status).toBe(201);
+  });
+
+  it("records the bytes an unfinished upload holds in its row", async () => {
+    const { url, id } = await createUpload(alice, 5000);
+    expect(await findVideo(env.DB, id)).toMatchObject({ receivedBytes: 0 });
+    await patch(alice, url, 0, randomBytes(1200));
+    // The Durable Object writes it in the background.
+    await vi.waitFor(async () => expect(await findVideo(env.DB, id)).toMatchObject({ receivedBytes: 1200 }));
+    // A deferred length, once declared, is what the quota counts.
+    const deferred = await createUpload(alice, "defer");
+    await patch(alice, deferred.url, 0, randomBytes(10), { "Upload-Length": "3000" });
+    await vi.waitFor(async () => expect(await findVideo(env.DB, deferred.id)).toMatchObject({ receivedBytes: 10, sourceBytes: 3000 }));
   });
 });
 

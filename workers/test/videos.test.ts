@@ -127,6 +127,61 @@ describe("titles", () => {
   });
 });
 
+describe("video list pagination", () => {
+  it("lets the admin page through every video once, newest first, id breaking ties", async () => {
+    // 130 videos of one user, 3 of another, many sharing a creation time: far past any one page.
+    const base = Date.parse("2020-01-01T00:00:00Z");
+    const rows = [
+      ...Array.from({ length: 130 }, (_, i) => ({ id: crypto.randomUUID(), owner: "prolific", created: base + Math.floor(i / 4) })),
+      ...Array.from({ length: 3 }, (_, i) => ({ id: crypto.randomUUID(), owner: "quiet", created: base + 10 + i })),
+    ];
+    await env.DB.batch(
+      rows.map((r) =>
+        env.DB.prepare(
+          `INSERT INTO videos (id, owner_id, title, filename, filetype, status, upload_expires_at, created_at, updated_at)
+           VALUES (?, ?, 't', 't.mp4', 'video/mp4', 'FAILED', 0, ?, ?)`,
+        ).bind(r.id, r.owner, r.created, r.created),
+      ),
+    );
+    // Only this test's rows (older than any other in the file) are compared.
+    const ours = new Set(rows.map((r) => r.id));
+    const expected = [...rows].sort((x, y) => y.created - x.created || (x.id < y.id ? 1 : -1)).map((r) => r.id);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await api(admin, `/videos?include=job&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as VideoListResponse;
+      expect(page.videos.length).toBeLessThanOrEqual(100);
+      expect(page.videos.every((v) => v.job !== undefined)).toBe(true);
+      seen.push(...page.videos.map((v) => v.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(cursor).toBeNull();
+    expect(seen.filter((id) => ours.has(id))).toEqual(expected);
+    expect(new Set(seen).size).toBe(seen.length);
+
+    // A creator pages through their own only; the default page is 50.
+    const first = (await (await api(await tokenFor("quiet"), "/videos")).json()) as VideoListResponse;
+    expect(first).toMatchObject({ nextCursor: null });
+    expect(first.videos.map((v) => v.id)).toEqual(expected.filter((id) => rows.find((r) => r.id === id)!.owner === "quiet"));
+    const prolific = (await (await api(await tokenFor("prolific"), "/videos")).json()) as VideoListResponse;
+    expect(prolific.videos).toHaveLength(50);
+    expect(prolific.nextCursor).toEqual(expect.any(String));
+  });
+
+  it("refuses a bad limit or cursor with 400 and a sentence", async () => {
+    for (const query of ["limit=0", "limit=101", "limit=abc", "limit=-1", "cursor=nope", "cursor=" + btoa("1:../x"), "cursor="]) {
+      const res = await api(alice, `/videos?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { message: string }).message.length, query).toBeGreaterThan(10);
+    }
+  });
+});
+
 describe("videos", () => {
   it("shows a creator only their own videos; an admin sees all", async () => {
     const a = await createUpload(alice, 100);

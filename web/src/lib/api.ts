@@ -55,9 +55,10 @@ export async function request<T>(token: string | null, method: string, path: str
 
 export const api = {
   devLogin: (userId: string, role: "creator" | "admin") => request<DevLoginResponse>(null, "POST", "/api/auth/dev-login", { userId, role }),
-  videos: (token: string) => request<VideoListResponse>(token, "GET", "/api/videos"),
-  /** Admin: every video with its job bookkeeping (attempts, priority, last error). */
-  jobs: (token: string) => request<VideoListResponse>(token, "GET", "/api/videos?include=job"),
+  /** One page of videos (newest first); pass the previous page's `nextCursor` for the next one. */
+  videos: (token: string, cursor: string | null = null) => request<VideoListResponse>(token, "GET", listPath("", cursor)),
+  /** Admin: a page of every video with its job bookkeeping (attempts, priority, last error). */
+  jobs: (token: string, cursor: string | null = null) => request<VideoListResponse>(token, "GET", listPath("include=job&", cursor)),
   video: (token: string, id: string) => request<VideoResponse>(token, "GET", `/api/videos/${encodeURIComponent(id)}`),
   updateVideo: (token: string, id: string, patch: { title?: string; visibility?: "public" | "private" }) =>
     request<VideoResponse>(token, "PATCH", `/api/videos/${encodeURIComponent(id)}`, patch),
@@ -73,6 +74,30 @@ export const api = {
   costs: (token: string, month: string) => request<CostsResponse>(token, "GET", `/api/admin/costs?month=${encodeURIComponent(month)}`),
   estimate: (token: string, activeUsers: number) => request<CostEstimateResponse>(token, "GET", `/api/admin/costs/estimate?activeUsers=${activeUsers}`),
 };
+
+/** The largest page the list API gives. */
+const PAGE_LIMIT = 100;
+const listPath = (query: string, cursor: string | null) =>
+  `/api/videos?${query}limit=${PAGE_LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+
+/**
+ * Follows `nextCursor` from the first page: up to `maxPages` pages (all by default). `more` says
+ * whether pages are left.
+ */
+export async function loadPages(
+  page: (cursor: string | null) => Promise<VideoListResponse>,
+  maxPages = Infinity,
+): Promise<{ videos: VideoListResponse["videos"]; more: boolean }> {
+  const videos: VideoListResponse["videos"] = [];
+  let cursor: string | null = null;
+  for (let n = 0; n < maxPages; n++) {
+    const res = await page(cursor);
+    videos.push(...res.videos);
+    cursor = res.nextCursor;
+    if (!cursor) return { videos, more: false };
+  }
+  return { videos, more: true };
+}
 
 /** States in which a video will not change by itself any more. */
 export const isSettled = (v: VideoResponse) => v.status === "READY" || v.status === "FAILED" || v.status === "CANCELLED";

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type BudgetSettings, type CostEstimateResponse, type CostsResponse, type JobInfo, type VideoResponse } from "../lib/api.ts";
+import { api, loadPages, type BudgetSettings, type CostEstimateResponse, type CostsResponse, type JobInfo, type VideoResponse } from "../lib/api.ts";
 import { formatPercent, formatUsd, intlLocale } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { Link, usePoll } from "../lib/router.tsx";
@@ -26,7 +26,14 @@ export function AdminPage() {
 
   const fail = (err: unknown) => setError(t("common.error", { reason: (err as Error).message }));
   const loadCosts = () => api.costs(token, currentMonth()).then(setCosts, fail);
-  const loadJobs = () => api.jobs(token).then((r) => setJobs(r.videos), fail);
+  // The table shows the newest pages; "Load more" adds one, and polling refreshes as many as are shown.
+  const [jobPages, setJobPages] = useState(1);
+  const [moreJobs, setMoreJobs] = useState(false);
+  const loadJobs = (pages = jobPages) =>
+    loadPages((cursor) => api.jobs(token, cursor), pages).then((r) => {
+      setJobs(r.videos);
+      setMoreJobs(r.more);
+    }, fail);
   useEffect(() => {
     void loadCosts();
     void loadJobs();
@@ -35,7 +42,7 @@ export function AdminPage() {
       setForm({ cap: String(b.monthlyCapUsd), spike: String(b.spikeThresholdPct), enabled: b.transcodingEnabled });
     }, fail);
   }, []);
-  usePoll(loadJobs, 5000, true);
+  usePoll(() => loadJobs(), 5000, true, [jobPages]);
   usePoll(loadCosts, 30_000, true);
 
   const save = async (e: Event) => {
@@ -203,6 +210,17 @@ export function AdminPage() {
               </tbody>
             </table>
           </div>
+        )}
+        {moreJobs && (
+          <button
+            type="button"
+            onClick={() => {
+              setJobPages(jobPages + 1);
+              void loadJobs(jobPages + 1);
+            }}
+          >
+            {t("admin.loadMore")}
+          </button>
         )}
       </div>
     </section>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, isSettled, type VideoResponse } from "../lib/api.ts";
+import { api, isSettled, loadPages, type VideoResponse } from "../lib/api.ts";
 import { formatDuration, intlLocale } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { Link, usePoll } from "../lib/router.tsx";
@@ -15,7 +15,8 @@ export function VideosPage() {
 
   const load = async () => {
     try {
-      const list = await api.videos(session!.token);
+      // Every page: a creator's own videos are few enough to show at once.
+      const list = await loadPages((cursor) => api.videos(session!.token, cursor));
       // An admin's list holds everyone's videos; this page is about one's own.
       setVideos(list.videos.filter((v) => v.ownerId === session!.userId));
       setError(null);

@@ -47,6 +47,22 @@ export async function rollUpDay(env: Env, day: string, now = Date.now()): Promis
     if (gbMonths > 0) add(v.id, "r2_storage_gb_month", gbMonths);
   }
 
+  // Unfinished uploads hold bytes too (R2 parts and the session's tail): from creation until the
+  // upload completed, or, when it never did, until its row last changed (expired, cancelled), or
+  // while it is open until now (at most until its expiry). The row knows only the bytes held last,
+  // so the whole window is counted at that size (an estimate on the high side).
+  const heldUntil = "coalesce(uploaded_at, CASE WHEN status = 'UPLOADING' THEN min(?1, upload_expires_at) ELSE updated_at END)";
+  const unfinished = await env.DB.prepare(
+    `SELECT id, received_bytes, created_at, ${heldUntil} AS held_until
+     FROM videos WHERE received_bytes > 0 AND created_at < ?2 AND ${heldUntil} > ?3`,
+  )
+    .bind(until, dayStart + DAY_MS, dayStart)
+    .all<{ id: string; received_bytes: number; created_at: number; held_until: number }>();
+  for (const v of unfinished.results) {
+    const gbMonths = storageGbMonthsInDay(v.received_bytes, v.created_at, v.held_until, dayStart);
+    if (gbMonths > 0) add(v.id, "r2_storage_gb_month", gbMonths);
+  }
+
   const prices = pricesFrom(env);
   let total = 0;
   const statements = [env.DB.prepare("DELETE FROM cost_daily WHERE day = ?").bind(day)];

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "./schema.ts";
 import type { VideoResponse } from "../shared/api.ts";
@@ -12,23 +12,53 @@ export const STATUS_MESSAGES = {
   UPLOAD_EXPIRED: "The upload was not finished within the time allowed, so its bytes were removed. Upload the file again.",
 } as const;
 
+/** What one user's unfinished uploads may add up to; a deferred length counts as `deferredBytes`. */
+export interface OpenUploadQuota {
+  maxUploads: number;
+  maxBytes: number;
+  deferredBytes: number;
+}
+
+export type InsertUploadResult = "inserted" | "too_many_uploads" | "too_many_bytes";
+
+/**
+ * Creates the row of a new upload unless its owner's open (UPLOADING) uploads would pass the
+ * quota. Check and insert are one statement, so concurrent creations cannot all slip through.
+ */
 export async function insertUploadingVideo(
   db: D1Database,
   v: { id: string; ownerId: string; meta: VideoMetadata; length: number | null; expiresAt: number; now: number },
-): Promise<void> {
-  await drizzle(db).insert(videos).values({
-    id: v.id,
-    ownerId: v.ownerId,
-    title: v.meta.title,
-    filename: v.meta.filename,
-    filetype: v.meta.filetype,
-    status: "UPLOADING",
-    message: STATUS_MESSAGES.UPLOADING,
-    sourceBytes: v.length,
-    uploadExpiresAt: v.expiresAt,
-    createdAt: v.now,
-    updatedAt: v.now,
-  });
+  quota: OpenUploadQuota,
+): Promise<InsertUploadResult> {
+  const declared = v.length ?? quota.deferredBytes;
+  const inserted = await db
+    .prepare(
+      `INSERT INTO videos (id, owner_id, title, filename, filetype, status, message, source_bytes, upload_expires_at, created_at, updated_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, 'UPLOADING', ?6, ?7, ?8, ?9, ?9
+       WHERE (SELECT count(*) FROM videos WHERE owner_id = ?2 AND status = 'UPLOADING') < ?10
+         AND (SELECT coalesce(sum(coalesce(source_bytes, ?11)), 0) FROM videos WHERE owner_id = ?2 AND status = 'UPLOADING') + ?12 <= ?13`,
+    )
+    .bind(v.id, v.ownerId, v.meta.title, v.meta.filename, v.meta.filetype, STATUS_MESSAGES.UPLOADING, v.length, v.expiresAt, v.now,
+      quota.maxUploads, quota.deferredBytes, declared, quota.maxBytes)
+    .run();
+  if (inserted.meta.changes === 1) return "inserted";
+  // Refused: say which limit (read after the fact; only the wording depends on it).
+  const open = await db
+    .prepare("SELECT count(*) AS n FROM videos WHERE owner_id = ? AND status = 'UPLOADING'")
+    .bind(v.ownerId)
+    .first<{ n: number }>();
+  return (open?.n ?? 0) >= quota.maxUploads ? "too_many_uploads" : "too_many_bytes";
+}
+
+/**
+ * Bytes an unfinished upload holds (and its length once a deferred one is declared). Only grows,
+ * so writes that land out of order cannot move it back.
+ */
+export async function recordReceivedBytes(db: D1Database, id: string, bytes: number, length: number | null): Promise<void> {
+  await drizzle(db)
+    .update(videos)
+    .set({ receivedBytes: sql`max(${videos.receivedBytes}, ${bytes})`, sourceBytes: sql`coalesce(${videos.sourceBytes}, ${length})` })
+    .where(eq(videos.id, id));
 }
 
 /** UPLOADING → QUEUED once the source object is complete in R2. Idempotent. */
@@ -43,10 +73,28 @@ export async function findVideo(db: D1Database, id: string): Promise<VideoRow | 
   return drizzle(db).select().from(videos).where(eq(videos.id, id)).get();
 }
 
-export async function listVideos(db: D1Database, ownerId: string | null, limit = 200): Promise<VideoRow[]> {
-  const query = drizzle(db).select().from(videos);
-  const filtered = ownerId === null ? query : query.where(eq(videos.ownerId, ownerId));
-  return filtered.orderBy(desc(videos.createdAt)).limit(limit).all();
+/** Where a page of the list starts: after this row (newest first, id breaks ties). */
+export interface ListCursor {
+  createdAt: number;
+  id: string;
+}
+
+/**
+ * One page of videos, newest first with the id as tie-breaker, so a row appears exactly once while
+ * paging even when many share a creation time. Returns `limit + 1` rows at most: the extra one
+ * tells the caller there is a next page.
+ */
+export async function listVideos(db: D1Database, ownerId: string | null, limit: number, after: ListCursor | null = null): Promise<VideoRow[]> {
+  const afterCursor = after
+    ? or(lt(videos.createdAt, after.createdAt), and(eq(videos.createdAt, after.createdAt), lt(videos.id, after.id)))
+    : undefined;
+  return drizzle(db)
+    .select()
+    .from(videos)
+    .where(and(ownerId === null ? undefined : eq(videos.ownerId, ownerId), afterCursor))
+    .orderBy(desc(videos.createdAt), desc(videos.id))
+    .limit(limit + 1)
+    .all();
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../http/auth.ts";
+import { renderError } from "../http/errors.ts";
 import {
   OFFSET_CONTENT_TYPE,
   TUS_VERSION,
@@ -38,7 +39,15 @@ export const tusDiscovery = createMiddleware<AppEnv>(async (c, next) => {
  */
 export const tusVersion = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method === "OPTIONS") return next();
-  assertTusVersion(c.req.header("Tus-Resumable") ?? null);
+  try {
+    assertTusVersion(c.req.header("Tus-Resumable") ?? null);
+  } catch (error) {
+    const res = renderError(error as Error, c);
+    // "If the version specified by the Client is not supported by the Server, it MUST respond with the
+    // 412 Precondition Failed status and MUST include the Tus-Version header into the response."
+    res.headers.set("Tus-Version", TUS_VERSION);
+    return res;
+  }
   await next();
   c.res.headers.set("Tus-Resumable", TUS_VERSION);
 });
@@ -48,7 +57,7 @@ uploads.options("/:id", (c) => c.body(null, 204));
 
 /** Creation (+ creation-with-upload, creation-defer-length). */
 uploads.post("/", async (c) => {
-  const { maxBytes, expiryMs } = uploadLimits(c.env);
+  const { maxBytes, expiryMs, maxOpenUploads, maxOpenBytes } = uploadLimits(c.env);
   const { length } = parseCreationLength(c.req.header("Upload-Length") ?? null, c.req.header("Upload-Defer-Length") ?? null, maxBytes);
   const metadataHeader = c.req.header("Upload-Metadata") ?? null;
   const meta = videoMetadata(parseMetadata(metadataHeader));
@@ -57,7 +66,15 @@ uploads.post("/", async (c) => {
   const now = Date.now();
   const expiresAt = now + expiryMs;
 
-  await insertUploadingVideo(c.env.DB, { id, ownerId: user.id, meta, length, expiresAt, now });
+  const quota = { maxUploads: maxOpenUploads, maxBytes: maxOpenBytes, deferredBytes: maxBytes };
+  const inserted = await insertUploadingVideo(c.env.DB, { id, ownerId: user.id, meta, length, expiresAt, now }, quota);
+  if (inserted === "too_many_uploads") {
+    throw new TusError("TOO_MANY_OPEN_UPLOADS", `You have ${maxOpenUploads} unfinished uploads, the most allowed; finish or delete one of them before starting another.`);
+  }
+  if (inserted === "too_many_bytes") {
+    const gib = (maxOpenBytes / 1024 ** 3).toFixed(1).replace(/\.0$/, "");
+    throw new TusError("OPEN_UPLOAD_BYTES", `Your unfinished uploads may declare ${gib} GiB together (an upload of unknown length counts as the largest file allowed); finish or delete one of them, or upload a smaller file.`);
+  }
   const session = uploadSession(c.env, id);
   let info = await session.create({ videoId: id, ownerId: user.id, length, metadataHeader, maxBytes, partSize: partSizeFor(maxBytes), expiresAt });
 
@@ -65,8 +82,10 @@ uploads.post("/", async (c) => {
   const body = c.req.raw.body;
   if (body && c.req.header("Content-Type") === OFFSET_CONTENT_TYPE) {
     const result = await session.patch(patchRequest(c.req.raw, user.id, 0), body);
-    // The upload exists either way; a failed first chunk is simply re-sent from the offset we report.
-    if (result.ok) info = result.value;
+    // The upload exists either way; a failed first chunk keeps what was stored, and the client
+    // resumes from the offset we report — which must be the real one, not the creation's 0.
+    const current = result.ok ? result : await session.info(user.id);
+    if (current.ok) info = current.value;
   }
 
   c.header("Location", new URL(`/api/video/uploads/${id}`, c.req.url).toString());

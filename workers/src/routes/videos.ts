@@ -3,7 +3,7 @@ import { requireAdmin, type AppEnv, type AuthUser } from "../http/auth.ts";
 import { cancelJob, prioritizeJob, retryJob } from "../jobs/lifecycle.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import { ApiError, notFound } from "../http/errors.ts";
-import { bumpPlaybackVersion, findVideo, listVideos, toVideoResponse, updateVideo } from "../db/videos.ts";
+import { bumpPlaybackVersion, findVideo, listVideos, toVideoResponse, updateVideo, type ListCursor } from "../db/videos.ts";
 import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { removeVideo } from "../videos/remove.ts";
@@ -14,17 +14,23 @@ import { signPlaybackToken } from "../delivery/playback-token.ts";
 
 export const videos = new Hono<AppEnv>();
 
+/** `?limit=N&cursor=C`: a page of videos, newest first; follow `nextCursor` until it is null. */
 videos.get("/", async (c) => {
   const user = c.get("user");
-  const rows = await listVideos(c.env.DB, user.role === "admin" ? null : user.id);
+  const limit = pageLimit(c.req.query("limit"));
+  const after = c.req.query("cursor") === undefined ? null : decodeCursor(c.req.query("cursor")!);
+  const rows = await listVideos(c.env.DB, user.role === "admin" ? null : user.id, limit, after);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
   const withJob = user.role === "admin" && c.req.query("include") === "job";
   const list = await Promise.all(
-    rows.map(async (row) => ({
+    page.map(async (row) => ({
       ...(await videoResponse(c.env, row)),
       ...(withJob ? { job: { attempts: row.attempts, priority: row.priority, lastError: row.lastError ?? null } } : {}),
     })),
   );
-  return c.json<VideoListResponse>({ videos: list });
+  return c.json<VideoListResponse>({ videos: list, nextCursor });
 });
 
 videos.get("/:id", async (c) => c.json<VideoResponse>(await videoResponse(c.env, await visibleVideo(c.env, c.get("user"), c.req.param("id")))));
@@ -116,6 +122,34 @@ videos.post("/:id/retry", requireAdmin, async (c) => {
   c.executionCtx.waitUntil(dispatchNext(c.env));
   return c.json<VideoResponse>(await videoResponse(c.env, (await findVideo(c.env.DB, row.id))!));
 });
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 100;
+
+function pageLimit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PAGE;
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_PAGE)) throw new ApiError(400, "invalid_limit", `limit must be a whole number from 1 to ${MAX_PAGE}.`);
+  return n;
+}
+
+/** The cursor is opaque to clients: base64url of "<createdAt>:<id>" of the last row they got. */
+function encodeCursor(cursor: ListCursor): string {
+  return btoa(`${cursor.createdAt}:${cursor.id}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decodeCursor(value: string): ListCursor {
+  const invalid = new ApiError(400, "invalid_cursor", "cursor is not one this API gave out; start again without it.");
+  let text: string;
+  try {
+    text = atob(value.replace(/-/g, "+").replace(/_/g, "/"));
+  } catch {
+    throw invalid;
+  }
+  const match = /^(\d{1,16}):([\w-]{1,64})$/.exec(text);
+  if (!match) throw invalid;
+  return { createdAt: Number(match[1]), id: match[2] };
+}
 
 /** A row as the API shows it to its owner or an admin (private videos get signed URLs). */
 async function videoResponse(env: Env, row: VideoRow): Promise<VideoResponse> {

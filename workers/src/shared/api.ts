@@ -33,8 +33,11 @@ export interface VideoResponse {
   readyAt: string | null;
 }
 
+/** GET /api/videos?limit=N&cursor=C: one page, newest first. */
 export interface VideoListResponse {
   videos: (VideoResponse & { job?: JobInfo })[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
 }
 
 /** GET /api/videos/:id/playback */

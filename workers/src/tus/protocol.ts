@@ -69,6 +69,9 @@ export const TUS_ERRORS = {
   UNSUPPORTED_CHECKSUM: [400, "Unsupported checksum algorithm: use sha1 or sha256."],
   INVALID_CHECKSUM: [400, "Upload-Checksum must be '<algorithm> <base64 digest>'."],
   CHECKSUM_MISMATCH: [460, "Checksum mismatch: the chunk was discarded; send it again."],
+  // 403, not 429: waiting does not help, the user has to finish or delete an upload first.
+  TOO_MANY_OPEN_UPLOADS: [403, "You have too many unfinished uploads; finish or delete one of them before starting another."],
+  OPEN_UPLOAD_BYTES: [403, "Your unfinished uploads already hold as many bytes as allowed; finish or delete one of them before starting another."],
   STORAGE_FAILED: [503, "Storage is briefly unavailable; the bytes received so far are kept, retry shortly."],
 } as const satisfies Record<string, readonly [number, string]>;
 export type TusErrorCode = keyof typeof TUS_ERRORS;

@@ -2,7 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { CHECKSUM_ALGORITHMS, type ParsedChecksum, type TusErrorCode } from "./protocol.ts";
 import { ByteQueue, TAIL_ROW_BYTES, concatBytes, cutAtBoundaries } from "./part-layout.ts";
 import { BodyReader } from "./body-reader.ts";
-import { markUploadComplete } from "../db/videos.ts";
+import { markUploadComplete, recordReceivedBytes } from "../db/videos.ts";
+import { uploadLimits } from "../config.ts";
 import { sourceKey } from "../storage/keys.ts";
 import type { TranscodeJobMessage } from "../shared/transcode.ts";
 import { meter } from "../costs/meter.ts";
@@ -76,6 +77,8 @@ interface DurablePrefix {
 const NO_DURABLE: DurablePrefix = { seqs: [], bytes: 0 };
 
 const FINALIZE_RETRY_MS = 5_000;
+/** Bytes of a slow PATCH wait in memory at most this long before they are written to the tail. */
+const PERSIST_AFTER_MS = 2_000;
 
 const fail = (code: TusErrorCode, detail?: string) => ({ ok: false, code, detail }) as const;
 const ok = <T>(value: T) => ({ ok: true, value }) as const;
@@ -116,8 +119,16 @@ export class UploadSession extends DurableObject<Env> {
   }
 
   async patch(request: PatchRequest, body: ReadableStream<Uint8Array> | null): Promise<SessionResult<UploadInfo>> {
+    // First what no running PATCH can make right: another user (404), an expired upload (410), the
+    // length rules, an offset past the committed one. Such a request must not disturb a running PATCH.
+    const owned = this.ownedRow(request.ownerId);
+    const possible = owned.ok ? this.precheckPatch(owned.value, request) : owned;
+    if (!possible.ok) {
+      await body?.cancel().catch(() => undefined);
+      return possible;
+    }
     // Serialize: a newer PATCH wins. The older one is usually from a connection the client already
-    // gave up on; it stops reading, keeps what it had, and the newer one then checks its offset.
+    // gave up on; it stops reading, keeps what it had, and the newer one then checks its exact offset.
     await this.stopActive();
     const stop = new AbortController();
     const done = this.receive(request, body, stop.signal);
@@ -176,20 +187,32 @@ export class UploadSession extends DurableObject<Env> {
     let row = checked.value;
     if (row.state !== "receiving") return ok(toInfo(row));
 
-    const reader = new BodyReader(body, (row.length ?? row.max_bytes) - row.offset, stopped, (error) =>
-      console.warn(`upload ${row.video_id}: body broke off`, String(error)),
+    const reader = new BodyReader(
+      body,
+      (row.length ?? row.max_bytes) - row.offset,
+      stopped,
+      (error) => console.warn(`upload ${row.video_id}: body broke off`, String(error)),
+      uploadLimits(this.env).idleTimeoutMs,
     );
+    const before = row.offset;
     const received = request.checksum ? await this.receiveVerified(row, reader, request.checksum) : ok(await this.receiveStreaming(row, reader));
+    if (reader.stalled) console.warn(`upload ${row.video_id}: no byte for ${uploadLimits(this.env).idleTimeoutMs} ms, the PATCH ends here`);
+    row = this.row()!;
+    if (row.offset !== before || request.length !== null) this.recordReceived(row);
     if (!received.ok) return received;
 
-    row = this.row()!;
     if (row.length !== null && row.offset === row.length) {
       this.sql.exec("UPDATE upload SET state = 'finalizing'");
       await this.finalize();
       row = this.row()!;
+      // The upload is whole (the bytes past its length were never stored): that is a success, and
+      // the answer must say so — a 413 here would have the client retry a finished upload.
+      return ok(toInfo(row));
     }
     if (reader.overflow) return fail(row.length === null ? "TOO_LARGE" : "BODY_PAST_LENGTH");
     if (!received.value) return fail("STORAGE_FAILED");
+    // A stalled body ends here too: what arrived is stored and counted, and the 204 tells the client
+    // the offset to resume from.
     return ok(toInfo(row));
   }
 
@@ -207,18 +230,45 @@ export class UploadSession extends DurableObject<Env> {
     let durable = seeded ? { seqs: seeded.seqs, bytes: seeded.bytes.length } : NO_DURABLE;
     if (seeded) part.push(seeded.bytes);
     let inflight: Promise<boolean> | null = null;
+    /** When the oldest byte held only in memory arrived (null: nothing is). */
+    let heldSince: number | null = null;
+    const wake = () => (heldSince === null ? undefined : heldSince + PERSIST_AFTER_MS - Date.now());
 
-    for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
-      part.push(chunk);
+    for (let chunk = await reader.next(wake()); chunk; chunk = await reader.next(wake())) {
+      if (chunk.length > 0) {
+        part.push(chunk);
+        heldSince ??= Date.now();
+      }
       while (stored && part.size >= row.part_size) {
         if (inflight && !(await inflight)) stored = false;
         inflight = null;
         if (!stored) break;
         inflight = this.storePart(row, part.take(row.part_size), durable);
         durable = NO_DURABLE;
+        if (part.size === 0) heldSince = null;
+      }
+      const stale = heldSince !== null && Date.now() - heldSince >= PERSIST_AFTER_MS;
+      // A slow body: bytes do not wait in memory for a part to fill. They go to the tail, where they
+      // count (HEAD reports them) and survive an eviction; the part is still sent whole from memory.
+      if (stored && stale && part.size > durable.bytes) {
+        if (inflight && !(await inflight)) stored = false;
+        inflight = null;
+        if (stored) {
+          const all = part.takeAll();
+          this.appendTail(all.subarray(durable.bytes), row.part_size, false);
+          part.push(all);
+          // With no part in flight every committed tail row belongs to the part being assembled.
+          const seqs = this.sql.exec<{ seq: number }>("SELECT seq FROM tail WHERE staged = 0 ORDER BY seq").toArray().map((r) => r.seq);
+          durable = { seqs, bytes: all.length };
+          heldSince = null;
+        }
       }
       // After a refused write nothing else goes to R2 in this PATCH (parts must stay in order).
-      if (!stored && part.size >= TAIL_ROW_BYTES) this.appendTail(part.takeAll().subarray(durable.bytes), row.part_size, false);
+      if (!stored && (part.size >= TAIL_ROW_BYTES || stale)) {
+        this.appendTail(part.takeAll().subarray(durable.bytes), row.part_size, false);
+        durable = NO_DURABLE;
+        heldSince = null;
+      }
     }
     if (inflight && !(await inflight)) stored = false;
     const rest = part.takeAll();
@@ -241,6 +291,7 @@ export class UploadSession extends DurableObject<Env> {
       this.appendTail(pending.takeAll(), row.part_size, true, position);
     };
     for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
+      if (chunk.length === 0) continue;
       pending.push(chunk);
       await digestWriter.write(chunk);
       if (pending.size >= TAIL_ROW_BYTES) stage();
@@ -252,7 +303,8 @@ export class UploadSession extends DurableObject<Env> {
     // code and MUST NOT append the content to the upload." A broken body cannot be verified either.
     if (reader.broken || !sameBytes(actual, checksum.digest)) {
       this.sql.exec("DELETE FROM tail WHERE staged = 1");
-      return fail("CHECKSUM_MISMATCH", reader.broken ? "The chunk broke off before its checksum could be verified; send it again." : undefined);
+      const why = reader.stalled ? "stalled" : "broke off";
+      return fail("CHECKSUM_MISMATCH", reader.broken ? `The chunk ${why} before its checksum could be verified; send it again.` : undefined);
     }
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE tail SET staged = 0 WHERE staged = 1");
@@ -261,20 +313,32 @@ export class UploadSession extends DurableObject<Env> {
     return ok(await this.flushFullParts());
   }
 
-  /** Offset, length and expiry rules of a PATCH. May set a deferred length. */
-  private checkPatch(row: UploadRow, request: PatchRequest): SessionResult<UploadRow> {
+  /**
+   * The rules a running PATCH cannot change the answer to (it only moves the offset up): checked
+   * before that PATCH is stopped. An offset past the committed one names bytes nobody was told
+   * were stored, so it is wrong whatever the running PATCH still reads.
+   */
+  private precheckPatch(row: UploadRow, request: PatchRequest): SessionResult<null> {
     if (request.length !== null) {
       if (row.length !== null && row.length !== request.length) return fail("LENGTH_ALREADY_SET");
       if (request.length === 0) return fail("EMPTY_UPLOAD");
       if (request.length > row.max_bytes) return fail("TOO_LARGE");
-      if (request.length < row.offset) return fail("LENGTH_BELOW_OFFSET");
     }
-    // "If the offsets do not match, the Server MUST respond with the 409 Conflict status without modifying the upload resource."
-    if (request.offset !== row.offset) return fail("OFFSET_MISMATCH");
+    if (request.offset > row.offset) return fail("OFFSET_MISMATCH");
     const limit = request.length ?? row.length ?? row.max_bytes;
-    if (request.contentLength !== null && row.offset + request.contentLength > limit) {
+    if (request.contentLength !== null && request.offset + request.contentLength > limit) {
       return fail(request.length ?? row.length ? "BODY_PAST_LENGTH" : "TOO_LARGE");
     }
+    return ok(null);
+  }
+
+  /** Offset, length and expiry rules of a PATCH, once it is the only one. May set a deferred length. */
+  private checkPatch(row: UploadRow, request: PatchRequest): SessionResult<UploadRow> {
+    const possible = this.precheckPatch(row, request);
+    if (!possible.ok) return possible;
+    if (request.length !== null && request.length < row.offset) return fail("LENGTH_BELOW_OFFSET");
+    // "If the offsets do not match, the Server MUST respond with the 409 Conflict status without modifying the upload resource."
+    if (request.offset !== row.offset) return fail("OFFSET_MISMATCH");
     if (request.length !== null && row.length === null) {
       this.sql.exec("UPDATE upload SET length = ?", request.length);
       return ok(this.row()!);
@@ -341,6 +405,7 @@ export class UploadSession extends DurableObject<Env> {
         if (durable.seqs.length) this.sql.exec(`DELETE FROM tail WHERE seq IN (${durable.seqs.map(() => "?").join(",")})`, ...durable.seqs);
         this.sql.exec("UPDATE upload SET offset = offset + ?", bytes.length - durable.bytes);
       });
+      this.recordReceived(this.row()!);
       return true;
     } catch (error) {
       console.error(`upload ${row.video_id}: R2 part write failed`, String(error));
@@ -401,6 +466,19 @@ export class UploadSession extends DurableObject<Env> {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
+
+  /**
+   * Tells D1 how many bytes the upload holds (quota and storage cost of unfinished uploads). Once
+   * per R2 part and per PATCH keeps D1 writes few; the write is monotonic, so order does not matter.
+   */
+  private recordReceived(row: UploadRow): void {
+    if (row.state === "expired" || row.state === "terminated") return;
+    this.ctx.waitUntil(
+      recordReceivedBytes(this.env.DB, row.video_id, row.offset, row.length).catch((error) =>
+        console.warn(`upload ${row.video_id}: received bytes not recorded`, String(error)),
+      ),
+    );
+  }
 
   private meterUsage(kind: UsageKind, quantity: number): void {
     const videoId = this.row()?.video_id ?? null;
