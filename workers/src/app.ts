@@ -16,10 +16,12 @@ import { videoIdInPath } from "./videos/ids.ts";
 /** Middleware and route mounting; handlers live in routes/, one file per resource. */
 export const app = new Hono<AppEnv>();
 
-// Metering: every request counts (attributed to the video in its path); counts are flushed in the background.
+// Metering: every request counts; it is attributed to the video in its path only when the route
+// found that video and answered it (2xx/3xx). A 401/404 for a made-up id counts as "no video", so
+// random ids never create cost rows of their own. Counts are flushed in the background.
 app.use("*", async (c, next) => {
   await next();
-  count(videoIdInPath(c.req.path), "workers_requests");
+  count(c.res.status < 400 ? videoIdInPath(c.req.path) : null, "workers_requests");
   if (countersDue()) c.executionCtx.waitUntil(flushCounters(c.env.DB));
 });
 

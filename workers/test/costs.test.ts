@@ -255,3 +255,39 @@ describe("spike alert", () => {
     expect(await checkSpike(env, "2026-07-02", async () => new Response("ok"), end)).toBe(false);
   });
 });
+
+describe("request attribution", () => {
+  const rowsFor = async (videoId: string) =>
+    (await env.DB.prepare("SELECT kind, quantity FROM usage WHERE video_id = ?").bind(videoId).all<{ kind: string; quantity: number }>()).results;
+
+  it("never bills a made-up video id: 401/404 answers count as requests of no video", async () => {
+    const ghost = crypto.randomUUID();
+    await SELF.fetch(`${BASE}/api/videos/${ghost}`); // 401: no token
+    await SELF.fetch(`${BASE}/api/videos/${ghost}`, { headers: { Authorization: `Bearer ${alice}` } }); // 404
+    await SELF.fetch(`${BASE}/videos/${ghost}/index.m3u8`); // 404
+    await SELF.fetch(`${BASE}/api/video/uploads/${ghost}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}` } }); // 404 from the session
+    await SELF.fetch(`${BASE}/api/video/uploads/${ghost}`, {
+      method: "PATCH",
+      headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}`, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" },
+      body: "abc",
+    });
+    await rollUpDay(env, utcDay(Date.now())); // flushes this isolate's counters, then rolls up today
+    expect(await rowsFor(ghost)).toEqual([]);
+    const ledger = await env.DB.prepare("SELECT count(*) AS n FROM cost_daily WHERE video_id = ?").bind(ghost).first<{ n: number }>();
+    expect(ledger?.n).toBe(0);
+  });
+
+  it("bills a found video's requests to it", async () => {
+    const created = await SELF.fetch(`${BASE}/api/video/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}`, "Upload-Length": "10", "Upload-Metadata": `filename ${btoa("a.mp4")}` },
+    });
+    const id = created.headers.get("Location")!.split("/").pop()!;
+    await SELF.fetch(`${BASE}/api/video/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}` } });
+    await SELF.fetch(`${BASE}/api/videos/${id}`, { headers: { Authorization: `Bearer ${alice}` } });
+    await rollUpDay(env, utcDay(Date.now()));
+    const kinds = Object.fromEntries((await rowsFor(id)).map((r) => [r.kind, r.quantity]));
+    expect(kinds.workers_requests).toBeGreaterThanOrEqual(2);
+    expect(kinds.do_requests).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -17,7 +17,7 @@ import {
   videoMetadata,
 } from "../tus/protocol.ts";
 import { partSizeFor } from "../tus/part-layout.ts";
-import { uploadSession } from "../tus/session-stub.ts";
+import { countSessionRequest, unmeteredUploadSession, uploadSession } from "../tus/session-stub.ts";
 import type { SessionResult, UploadInfo } from "../tus/upload-session.ts";
 import { findVideo, insertUploadingVideo } from "../db/videos.ts";
 import { isVideoId, newVideoId } from "../videos/ids.ts";
@@ -97,7 +97,10 @@ uploads.post("/", async (c) => {
 /** HEAD (Hono routes HEAD through GET: `app.head()` never fires). */
 uploads.get("/:id", async (c) => {
   if (c.req.method !== "HEAD") throw new TusError("METHOD_NOT_ALLOWED");
-  const info = unwrap(await uploadSession(c.env, idParam(c.req.param("id"))).info(c.get("user").id));
+  const id = idParam(c.req.param("id"));
+  const result = await unmeteredUploadSession(c.env, id).info(c.get("user").id);
+  countSessionRequest(result, id);
+  const info = unwrap(result);
   // "The Server MUST prevent the client and/or proxies from caching the response by adding the Cache-Control: no-store header."
   c.header("Cache-Control", "no-store");
   c.header("Upload-Offset", String(info.offset));
@@ -113,7 +116,8 @@ uploads.patch("/:id", async (c) => {
   const offset = parseNonNegativeInteger(c.req.header("Upload-Offset") ?? null);
   if (offset === null) throw new TusError("MISSING_OFFSET");
   const id = idParam(c.req.param("id"));
-  const result = await uploadSession(c.env, id).patch(patchRequest(c.req.raw, c.get("user").id, offset), c.req.raw.body);
+  const result = await unmeteredUploadSession(c.env, id).patch(patchRequest(c.req.raw, c.get("user").id, offset), c.req.raw.body);
+  countSessionRequest(result, id);
   const info = unwrap(result, uploadLimits(c.env).maxBytes);
   c.header("Upload-Offset", String(info.offset));
   setStateHeaders(c, info);
