@@ -19,7 +19,14 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "true", JWT_SECRET: "test-secret" },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  DEV_AUTH: "true",
+                  JWT_SECRET: "test-secret",
+                  // A closed port: these tests talk to the transcoder only through an injected twin,
+                  // and must never reach one that `npm start` runs on the default port.
+                  TRANSCODER_URL: "http://127.0.0.1:9",
+                },
               },
             }),
           ],

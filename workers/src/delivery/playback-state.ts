@@ -3,7 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "../db/schema.ts";
 
 /** What playback needs to know about a video before serving any of its files. */
-export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "playable" | "attempts">;
+export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "playable" | "run">;
 
 /**
  * Every file request checks its video's state, so a deleted, cancelled or privatised video stops
@@ -19,7 +19,7 @@ export async function playbackState(env: Env, id: string, now = Date.now()): Pro
   if (hit && hit.until > now) return hit.state;
   const state =
     (await drizzle(env.DB)
-      .select({ id: videos.id, visibility: videos.visibility, status: videos.status, playable: videos.playable, attempts: videos.attempts })
+      .select({ id: videos.id, visibility: videos.visibility, status: videos.status, playable: videos.playable, run: videos.run })
       .from(videos)
       .where(eq(videos.id, id))
       .get()) ?? null;

@@ -1,13 +1,12 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { ApiError } from "../http/errors.ts";
 import { verifyJobToken, type JobClaims } from "../jobs/job-token.ts";
-import { recordProgress, recordResult } from "../jobs/lifecycle.ts";
+import { currentRun, recordProgress, recordResult } from "../jobs/lifecycle.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import { videos } from "../db/schema.ts";
-import { outputPrefix, sourceKey } from "../storage/keys.ts";
+import { outputKey, sourceKey } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
 import { meter } from "../costs/meter.ts";
 import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../shared/transcode.ts";
@@ -16,7 +15,7 @@ type JobEnv = { Bindings: Env; Variables: { job: JobClaims } };
 
 /**
  * The transcoder's routes back into the Worker, one set per job. Each call carries that job's
- * token; a token for another video, another attempt, or a job no longer running gets 401/409.
+ * token; a token for another video, another run, or a job no longer running gets 401/409.
  */
 export const internal = new Hono<JobEnv>();
 
@@ -27,7 +26,7 @@ const requireCurrentJob = createMiddleware<JobEnv>(async (c, next) => {
   const current = await drizzle(c.env.DB)
     .select({ id: videos.id })
     .from(videos)
-    .where(and(eq(videos.id, job.videoId), eq(videos.status, "PROCESSING"), eq(videos.attempts, job.attempt)))
+    .where(currentRun(job))
     .get();
   if (!current) throw new ApiError(409, "job_not_current", "This job was cancelled, retried or removed: stop working on it.");
   c.set("job", job);
@@ -49,8 +48,10 @@ internal.put("/jobs/:id/files/*", async (c) => {
   const length = Number(c.req.header("Content-Length"));
   // A streamed put needs a known length; without one, segments are small enough to buffer.
   const body = Number.isFinite(length) && length > 0 && c.req.raw.body ? c.req.raw.body : await c.req.arrayBuffer();
-  await c.env.MEDIA.put(`${outputPrefix(c.get("job").videoId)}${path}`, body, { httpMetadata: { contentType: contentTypeOf(path) } });
-  c.executionCtx.waitUntil(meter(c.env.DB, [{ videoId: c.get("job").videoId, kind: "r2_class_a", quantity: 1 }]));
+  // Each run writes under its own prefix: a retried run never overwrites or mixes with another's files.
+  const { videoId, run } = c.get("job");
+  await c.env.MEDIA.put(outputKey(videoId, run, path), body, { httpMetadata: { contentType: contentTypeOf(path) } });
+  c.executionCtx.waitUntil(meter(c.env.DB, [{ videoId, kind: "r2_class_a", quantity: 1 }]));
   return c.body(null, 204);
 });
 
