@@ -9,7 +9,7 @@ import type { TranscoderClient } from "../src/jobs/transcoder-client.ts";
 import { findVideo } from "../src/db/videos.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 import { removeVideo } from "../src/videos/remove.ts";
-import type { TranscodeJobMessage, TranscodeRequest, TranscodeResult } from "../src/shared/transcode.ts";
+import { parseTranscodeResult, type TranscodeJobMessage, type TranscodeRequest, type TranscodeResult } from "../src/shared/transcode.ts";
 import { BASE, tokenFor } from "./helpers.ts";
 import type { VideoListResponse } from "../src/shared/api.ts";
 
@@ -236,6 +236,83 @@ describe("cancel and retry", () => {
       ((await (await SELF.fetch(`${BASE}/api/videos?include=job`, { headers: { Authorization: `Bearer ${token}` } })).json()) as VideoListResponse).videos;
     expect((await list(admin)).find((v) => v.id === id)?.job).toEqual({ attempts: 0, priority: 0, lastError: null });
     expect((await list(alice)).find((v) => v.id === id)?.job).toBeUndefined();
+  });
+});
+
+describe("malformed reports", () => {
+  const api = (path: string) => SELF.fetch(`${BASE}/api/videos${path}`, { headers: { Authorization: `Bearer ${admin}` } });
+
+  it("a malformed result or progress report is refused with 400 naming the field, and stores nothing", async () => {
+    await clearQueue();
+    const id = await queuedVideo();
+    const twin = new TwinTranscoder();
+    await dispatchNext(env, { client: twin });
+    const token = twin.started[0].token;
+    const rendition = { name: "240p", width: 426, height: 240, videoBitrate: 400_000, bandwidth: 700_000 };
+    const cases: [unknown, RegExp][] = [
+      [{ ...okResult, renditions: "not-a-list" }, /renditions/],
+      [{ ...okResult, renditions: [] }, /renditions/],
+      [{ ...okResult, renditions: [{ ...rendition, width: "426" }] }, /renditions\[0\]/],
+      [{ ...okResult, renditions: [rendition, { ...rendition, name: "../x" }] }, /renditions\[1\]/],
+      [{ ...okResult, durationSec: "4" }, /durationSec/],
+      [{ ...okResult, sourceSha256: "nope" }, /sourceSha256/],
+      [{ ...okResult, encodeSeconds: -1 }, /encodeSeconds/],
+      [{ ...okResult, instanceType: 42 }, /instanceType/],
+      [{ ok: false, error: "", permanent: false }, /error/],
+      [{ ok: false, error: "ffmpeg crashed" }, /permanent/],
+      [{ ok: "yes" }, /ok/],
+      [[], /object/],
+    ];
+    for (const [body, field] of cases) {
+      const res = await postJson(id, "result", token, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const { error, message } = (await res.json()) as { error: string; message: string };
+      expect(error).toBe("invalid_result");
+      expect(message).toMatch(field);
+      expect(message).toMatch(/^[A-Za-z].*\.$/);
+    }
+    for (const body of [{ progress: "50", playable: true }, { progress: 150, playable: true }, { progress: 5 }]) {
+      const res = await postJson(id, "progress", token, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(/progress|playable/);
+    }
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "PROCESSING", renditions: [] });
+    expect((await api(`/${id}`)).status).toBe(200);
+    expect((await api("?include=job")).status).toBe(200);
+    // The job can still report properly afterwards.
+    expect((await postJson(id, "result", token, okResult)).status).toBe(204);
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "READY", renditions: okResult.ok ? okResult.renditions : [] });
+  });
+
+  it("the shared validator keeps only the known fields", () => {
+    const extra = { ...okResult, renditions: okResult.ok ? [{ ...okResult.renditions[0], secret: 1 }] : [], debug: "x" };
+    expect(parseTranscodeResult(extra)).toEqual({ ok: true, value: okResult });
+    expect(parseTranscodeResult({ ok: false, error: "ffmpeg crashed", permanent: false, encodeSeconds: 2, extra: 1 })).toEqual({
+      ok: true,
+      value: { ok: false, error: "ffmpeg crashed", permanent: false, encodeSeconds: 2 },
+    });
+  });
+
+  it("a row whose stored renditions are corrupt does not break the video or the lists", async () => {
+    await clearQueue();
+    const ids: string[] = [];
+    for (const stored of ['"not-a-list"', '{"name":"240p"}', '[1, null, {"name":"240p"}]', "null"]) {
+      const id = await queuedVideo();
+      await env.DB.prepare("UPDATE videos SET status = 'READY', playable = 1, renditions = ? WHERE id = ?").bind(stored, id).run();
+      ids.push(id);
+    }
+    for (const id of ids) {
+      const one = await api(`/${id}`);
+      expect(one.status).toBe(200);
+      expect(await one.json()).toMatchObject({ id, renditions: [] });
+    }
+    for (const [path, token] of [["", alice], ["?include=job", admin]] as const) {
+      const list = await SELF.fetch(`${BASE}/api/videos${path}`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(list.status).toBe(200);
+      const listed = ((await list.json()) as VideoListResponse).videos.filter((v) => ids.includes(v.id));
+      expect(listed).toHaveLength(ids.length);
+      expect(listed.every((v) => v.renditions.length === 0)).toBe(true);
+    }
   });
 });
 

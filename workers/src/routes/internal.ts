@@ -9,7 +9,7 @@ import { videos } from "../db/schema.ts";
 import { outputKey, sourceKey } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
 import { meter } from "../costs/meter.ts";
-import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../shared/transcode.ts";
+import { OUTPUT_FILE, parseTranscodeProgress, parseTranscodeResult } from "../shared/transcode.ts";
 
 type JobEnv = { Bindings: Env; Variables: { job: JobClaims } };
 
@@ -56,18 +56,17 @@ internal.put("/jobs/:id/files/*", async (c) => {
 });
 
 internal.post("/jobs/:id/progress", async (c) => {
-  const report = await c.req.json<TranscodeProgress>().catch(() => null);
-  if (!report || typeof report.progress !== "number" || typeof report.playable !== "boolean") {
-    throw new ApiError(400, "invalid_progress", "Send {progress: 0–100, playable: boolean}.");
-  }
-  if (!(await recordProgress(c.env, c.get("job"), report))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
+  const report = parseTranscodeProgress(await c.req.json().catch(() => null));
+  if (!report.ok) throw new ApiError(400, "invalid_progress", `${report.error} Send {progress: 0–100, playable: boolean}.`);
+  if (!(await recordProgress(c.env, c.get("job"), report.value))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
   return c.json({ continue: true });
 });
 
 internal.post("/jobs/:id/result", async (c) => {
-  const result = await c.req.json<TranscodeResult>().catch(() => null);
-  if (!result || typeof result.ok !== "boolean") throw new ApiError(400, "invalid_result", "Send a TranscodeResult.");
-  if (!(await recordResult(c.env, c.get("job"), result))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
+  // Checked whole before anything is stored: a malformed row would break every list it is in.
+  const result = parseTranscodeResult(await c.req.json().catch(() => null));
+  if (!result.ok) throw new ApiError(400, "invalid_result", result.error);
+  if (!(await recordResult(c.env, c.get("job"), result.value))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
   // A slot is free: start the next job without waiting for the cron.
   c.executionCtx.waitUntil(dispatchNext(c.env));
   return c.body(null, 204);
