@@ -5,7 +5,9 @@ import { dispatchNext, recoverStalledJobs } from "../src/jobs/dispatch.ts";
 import { cancelJob, prioritizeJob, retryJob } from "../src/jobs/lifecycle.ts";
 import { signJobToken } from "../src/jobs/job-token.ts";
 import { LEASE_MS, backoffMs } from "../src/jobs/policy.ts";
-import type { TranscoderClient } from "../src/jobs/transcoder-client.ts";
+import { HttpTranscoderClient, transcoderFor, type TranscoderClient } from "../src/jobs/transcoder-client.ts";
+import { containerEnvVars } from "../src/jobs/transcoder-container.ts";
+import { transcoderControlKey } from "../src/shared/control-key.ts";
 import { findVideo } from "../src/db/videos.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 import { removeVideo } from "../src/videos/remove.ts";
@@ -430,6 +432,38 @@ describe("runs: an admin retry never reuses a run number", () => {
     const res = await SELF.fetch(`${BASE}/videos/${ready}/index.m3u8`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("#EXTM3U\n");
+  });
+});
+
+describe("transcoder control", () => {
+  it("the Worker starts and stops jobs with the control key derived from its JWT_SECRET", async () => {
+    const key = await transcoderControlKey(env.JWT_SECRET);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(key).not.toBe(await transcoderControlKey("another-secret"));
+    const calls: { url: string; method?: string; authorization: string | null }[] = [];
+    const client = new HttpTranscoderClient("http://transcoder.test", key, () => async (url, init) => {
+      calls.push({ url, method: init?.method, authorization: new Headers(init?.headers).get("Authorization") });
+      return new Response(null, { status: init?.method === "POST" ? 202 : 204 });
+    });
+    const request = { videoId: "v1", attempt: 1, token: "t", callbackBase: `${env.PUBLIC_URL}/internal/jobs/v1`, segmentSeconds: 4 };
+    expect(await client.start(request)).toBe("accepted");
+    await client.cancel("v1");
+    expect(calls).toEqual([
+      { url: "http://transcoder.test/jobs", method: "POST", authorization: `Bearer ${key}` },
+      { url: "http://transcoder.test/jobs/v1", method: "DELETE", authorization: `Bearer ${key}` },
+    ]);
+    // A transcoder that refuses the key is not "accepted".
+    const refused = new HttpTranscoderClient("http://transcoder.test", key, () => async () => Response.json({ error: "unauthorized" }, { status: 401 }));
+    expect(await refused.start(request)).toBe("unavailable");
+    expect(transcoderFor(env)).toBeInstanceOf(HttpTranscoderClient);
+  });
+
+  it("the production container is started with the control key and PUBLIC_URL", async () => {
+    expect(await containerEnvVars(env)).toMatchObject({
+      TRANSCODER_CONTROL_KEY: await transcoderControlKey(env.JWT_SECRET),
+      PUBLIC_URL: env.PUBLIC_URL,
+      TRANSCODER_PORT: "8788",
+    });
   });
 });
 
