@@ -19,7 +19,7 @@ import { encodeUsage } from "../costs/model.ts";
 
 export const currentRun = (job: JobClaims) => and(eq(videos.id, job.videoId), eq(videos.status, "PROCESSING"), eq(videos.run, job.run));
 
-/** Progress report: moves progress and playability forward and extends the lease. False: the attempt is not current. */
+/** Progress report: moves progress and playability forward and extends the lease. False: the run is not current. */
 export async function recordProgress(env: Env, job: JobClaims, report: TranscodeProgress, now = Date.now()): Promise<boolean> {
   const progress = Math.max(0, Math.min(99, Math.floor(report.progress)));
   const updated = await drizzle(env.DB)
@@ -38,7 +38,7 @@ export async function recordProgress(env: Env, job: JobClaims, report: Transcode
   return updated !== undefined;
 }
 
-/** Final report. False: the attempt is not current (nothing changed). */
+/** Final report. False: the run is not current (nothing changed). */
 export async function recordResult(env: Env, job: JobClaims, result: TranscodeResult, now = Date.now()): Promise<boolean> {
   const db = drizzle(env.DB);
   const current = await db.select({ id: videos.id }).from(videos).where(currentRun(job)).get();

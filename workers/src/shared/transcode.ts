@@ -36,7 +36,10 @@ export interface SourceProbe {
 /** The Worker → transcoder request that starts one job (POST /jobs). */
 export interface TranscodeRequest {
   videoId: string;
-  /** Attempt number, 1-based; lets the transcoder tag logs and outputs. */
+  /**
+   * The run number (`videos.run`), 1-based: it only grows, an admin's retry included, so it names
+   * one run for good. The transcoder tags logs with it and tells a redelivery from a new run.
+   */
   attempt: number;
   /** Per-job bearer token for the Worker's internal routes. */
   token: string;
@@ -80,7 +83,7 @@ export type TranscodeResult =
 /**
  * The Worker's internal routes for one job, relative to `TranscodeRequest.callbackBase`. Every
  * call carries `Authorization: Bearer <TranscodeRequest.token>`; the token is scoped to one video
- * and one attempt and expires, so a superseded or cancelled attempt is refused (409).
+ * and one run and expires, so a superseded or cancelled run is refused (409).
  */
 export const JOB_ROUTES = {
   /** GET: the source file, streamed (Content-Length set). */
