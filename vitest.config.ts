@@ -19,8 +19,17 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                // Test files open many uploads per user; the quota tests lower the limits themselves.
-                bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "true", JWT_SECRET: "test-secret", MAX_OPEN_UPLOADS_PER_USER: "1000", MAX_OPEN_UPLOAD_BYTES_PER_USER: "1099511627776" },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  DEV_AUTH: "true",
+                  JWT_SECRET: "test-secret",
+                  // Test files open many uploads per user; the quota tests lower the limits themselves.
+                  MAX_OPEN_UPLOADS_PER_USER: "1000",
+                  MAX_OPEN_UPLOAD_BYTES_PER_USER: "1099511627776",
+                  // A closed port: these tests talk to the transcoder only through an injected twin,
+                  // and must never reach one that `npm start` runs on the default port.
+                  TRANSCODER_URL: "http://127.0.0.1:9",
+                },
               },
             }),
           ],

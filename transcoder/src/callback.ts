@@ -11,7 +11,12 @@ import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { JOB_ROUTES, OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from '../../workers/src/shared/transcode.ts';
+import { JOB_ROUTES, OUTPUT_FILE, parseTranscodeProgress, parseTranscodeResult, type TranscodeProgress, type TranscodeResult } from '../../workers/src/shared/transcode.ts';
+
+/** A report that does not pass the shared schema: a bug on this side, caught before the Worker sees it. */
+export class MalformedReportError extends Error {
+  override name = 'MalformedReportError';
+}
 
 /** The Worker answered 409: the attempt was cancelled or superseded. Stop, report nothing. */
 export class JobStoppedError extends Error {
@@ -171,10 +176,12 @@ export class JobCallbacks {
    * by the caller, retried next tick); throws JobStoppedError on 409.
    */
   async postProgress(progress: TranscodeProgress): Promise<boolean> {
+    const checked = parseTranscodeProgress(progress);
+    if (!checked.ok) throw new MalformedReportError(`Refusing to send a malformed progress report: ${checked.error}`);
     const res = await this.fetch(this.url(JOB_ROUTES.progress), {
       method: 'POST',
       headers: this.headers({ 'content-type': 'application/json' }),
-      body: JSON.stringify(progress),
+      body: JSON.stringify(checked.value),
       signal: AbortSignal.any([this.signal, AbortSignal.timeout(POST_TIMEOUT_MS)]),
     });
     await res.body?.cancel();
@@ -182,13 +189,18 @@ export class JobCallbacks {
     return res.ok;
   }
 
-  /** The final report, with retries (a stopped job never gets here: it reports nothing). */
+  /**
+   * The final report, with retries (a stopped job never gets here: it reports nothing). Checked
+   * against the shared schema first: a malformed one is never sent.
+   */
   async postResult(result: TranscodeResult): Promise<void> {
+    const checked = parseTranscodeResult(result);
+    if (!checked.ok) throw new MalformedReportError(`Refusing to send a malformed result: ${checked.error}`);
     const res = await this.withRetries('posting the result', POST_TIMEOUT_MS, (signal) =>
       this.fetch(this.url(JOB_ROUTES.result), {
         method: 'POST',
         headers: this.headers({ 'content-type': 'application/json' }),
-        body: JSON.stringify(result),
+        body: JSON.stringify(checked.value),
         signal,
       }),
     );

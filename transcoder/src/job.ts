@@ -16,7 +16,7 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OUTPUT_FILE, type Rendition, type TranscodeRequest, type TranscodeResult } from '../../workers/src/shared/transcode.ts';
+import { OUTPUT_FILE, parseTranscodeResult, type Rendition, type TranscodeRequest, type TranscodeResult } from '../../workers/src/shared/transcode.ts';
 import { CallbackError, JobCallbacks, JobStoppedError } from './callback.ts';
 import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, runFfmpeg, writeMasterPlaylist, type Logger } from './ffmpeg.ts';
 import { chooseLadder } from './ladder.ts';
@@ -268,6 +268,13 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
   }
 
   if (result) {
+    // A result that fails the shared schema is a bug here; the Worker still learns that the run
+    // failed (and retries it) instead of waiting for the lease to run out.
+    const checked = parseTranscodeResult(result);
+    if (!checked.ok) {
+      log.error('the result is malformed; reporting a failure instead', { error: checked.error });
+      result = { ok: false, permanent: false, error: clip(`The transcoder produced a malformed result: ${checked.error}`) };
+    }
     try {
       await callbacks.postResult(result);
       log.info(result.ok ? 'job done' : 'failure reported', { seconds: elapsed() });

@@ -2,14 +2,17 @@
  * The transcoder's HTTP server on port 0, with jobs talking to an in-memory twin of the Worker's
  * internal routes. Real ffmpeg; no timing assertions.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TranscodeRequest } from '../../workers/src/shared/transcode.ts';
 import { resolveBinaries, type FfmpegBinaries } from './binaries.ts';
 import type { Logger } from './ffmpeg.ts';
 import { createTranscoderServer, parseTranscodeRequest, type TranscoderServer } from './server.ts';
+import { transcoderControlKey } from '../../workers/src/shared/control-key.ts';
 import { makeClip, processesMentioning } from './testing/clips.ts';
 import { waitFor, WorkerTwin } from './testing/worker-twin.ts';
 
@@ -21,6 +24,7 @@ let twin: WorkerTwin;
 let transcoder: TranscoderServer;
 let small: Buffer;
 let long: Buffer;
+let controlKey: string;
 
 beforeAll(async () => {
   bin = await resolveBinaries();
@@ -31,6 +35,7 @@ beforeAll(async () => {
   ]);
   small = readFileSync(smallFile);
   long = readFileSync(longFile);
+  controlKey = await transcoderControlKey('test-secret');
   transcoder = await createTranscoderServer({
     port: 0,
     host: '127.0.0.1',
@@ -38,6 +43,8 @@ beforeAll(async () => {
     workDir,
     ...bin,
     logger: quiet,
+    controlKey,
+    publicUrl: twin.url,
     pollMs: 200,
     progressIntervalMs: 250,
   });
@@ -53,10 +60,11 @@ function jobRequest(videoId: string, attempt = 1): TranscodeRequest {
   return { videoId, attempt, token: `${videoId}-token-${attempt}`, callbackBase: twin.callbackBase(videoId), segmentSeconds: 2 };
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+/** A call as the Worker makes it: with the control key, unless `key` says otherwise (null: none). */
+async function call(method: string, path: string, body?: unknown, key: string | null = controlKey): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${transcoder.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -64,11 +72,62 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 }
 
 describe('transcoder server', () => {
-  it('reports its health', async () => {
-    expect(await call('GET', '/health')).toEqual({
-      status: 200,
-      json: { ok: true, running: [], capacity: 1, ffmpeg: bin.ffmpegPath },
-    });
+  it('reports its health without video ids or paths, to anyone', async () => {
+    expect(await call('GET', '/health', undefined, null)).toEqual({ status: 200, json: { ok: true, running: 0, capacity: 1 } });
+  });
+
+  it('lets only the holder of the control key start or stop a job', async () => {
+    const req = jobRequest('intruder');
+    const twinJob = twin.addJob(req.videoId, { source: small, tokens: [req.token] });
+    for (const key of [null, '', 'wrong-key', `${controlKey}x`, await transcoderControlKey('another-secret')]) {
+      const start = await call('POST', '/jobs', req, key);
+      expect(start).toMatchObject({ status: 401, json: { error: 'unauthorized' } });
+      expect((await call('DELETE', '/jobs/intruder', undefined, key)).status).toBe(401);
+    }
+    const bearerless = await fetch(`${transcoder.url}/jobs`, { method: 'POST', headers: { authorization: controlKey }, body: JSON.stringify(req) });
+    expect(bearerless.status).toBe(401);
+    await bearerless.body?.cancel();
+    expect(transcoder.running.size).toBe(0);
+    expect(twinJob.sourceRequests).toEqual([]);
+  });
+
+  it("calls back only the Worker's own internal routes for the job's video", async () => {
+    const good = jobRequest('forgery');
+    const elsewhere = twin.callbackBase('forgery').replace('127.0.0.1', 'localhost');
+    for (const callbackBase of [
+      'http://169.254.169.254/latest/meta-data',
+      elsewhere,
+      twin.callbackBase('another-video'),
+      `${twin.url}/internal/jobs/forgery/../../../admin`,
+      `${twin.url}/internal/jobs/forgery?x=1`,
+      `${twin.url.replace('http://', 'http://user:pw@')}/internal/jobs/forgery`,
+      `${twin.url}/api/videos`,
+    ]) {
+      const res = await call('POST', '/jobs', { ...good, callbackBase });
+      expect(res.status, callbackBase).toBe(400);
+      expect((res.json as { message: string }).message).toBe(`callbackBase must be ${twin.url}/internal/jobs/forgery.`);
+    }
+    expect(transcoder.running.size).toBe(0);
+    expect(parseTranscodeRequest({ ...good, callbackBase: `${good.callbackBase}/` }, twin.url).callbackBase).toBe(`${good.callbackBase}/`);
+  });
+
+  it('refuses to start, in one line, without a control key or PUBLIC_URL', () => {
+    const server = fileURLToPath(new URL('./server.ts', import.meta.url));
+    const { TRANSCODER_CONTROL_KEY: _k, PUBLIC_URL: _u, ...env } = process.env;
+    for (const [extra, reason] of [
+      [{}, /TRANSCODER_CONTROL_KEY/],
+      [{ TRANSCODER_CONTROL_KEY: 'short' }, /TRANSCODER_CONTROL_KEY/],
+      [{ TRANSCODER_CONTROL_KEY: controlKey }, /PUBLIC_URL/],
+      [{ TRANSCODER_CONTROL_KEY: controlKey, PUBLIC_URL: 'not a url' }, /PUBLIC_URL/],
+    ] as const) {
+      const run = spawnSync(process.execPath, [server], { env: { ...env, ...extra, TRANSCODER_PORT: '0' }, encoding: 'utf8', timeout: 20_000 });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^The transcoder cannot start: /);
+      expect(lines[0]).toMatch(reason);
+    }
   });
 
   it('answers 404 with a JSON error for unknown routes and jobs', async () => {
@@ -93,8 +152,8 @@ describe('transcoder server', () => {
       expect(res.status).toBe(400);
       expect((res.json as { message: string }).message).toMatch(/^[A-Za-z].*\.$/);
     }
-    expect(parseTranscodeRequest({ ...good, extra: true })).toEqual(good);
-    expect((await call('GET', '/health')).json).toMatchObject({ running: [] });
+    expect(parseTranscodeRequest({ ...good, extra: true }, twin.url)).toEqual(good);
+    expect((await call('GET', '/health')).json).toMatchObject({ running: 0 });
   });
 
   it('accepts a job, is idempotent on redelivery, busy at capacity, and cancels on DELETE', async () => {
@@ -102,7 +161,7 @@ describe('transcoder server', () => {
     const twinA = twin.addJob(a.videoId, { source: long, tokens: [a.token] });
     expect(await call('POST', '/jobs', a)).toEqual({ status: 202, json: { accepted: true, videoId: 'video-a' } });
     expect(await call('POST', '/jobs', a)).toEqual({ status: 202, json: { accepted: true, videoId: 'video-a' } });
-    expect((await call('GET', '/health')).json).toMatchObject({ running: ['video-a'] });
+    expect((await call('GET', '/health')).json).toMatchObject({ running: 1 });
 
     const b = jobRequest('video-b');
     const busy = await call('POST', '/jobs', b);
@@ -114,7 +173,7 @@ describe('transcoder server', () => {
     expect((await call('DELETE', '/jobs/video-a')).status).toBe(204);
     await waitFor(() => readdirSync(workDir).length === 0, 15_000, 'the job directory to be removed');
     expect(processesMentioning(workDir)).toEqual([]);
-    expect((await call('GET', '/health')).json).toMatchObject({ running: [] });
+    expect((await call('GET', '/health')).json).toMatchObject({ running: 0 });
     expect(twinA.results).toEqual([]);
   });
 

@@ -3,6 +3,10 @@
  * back to the Worker's internal routes (see job.ts). Entry point: `node transcoder/src/server.ts`;
  * the only module that reads the environment:
  *
+ *   TRANSCODER_CONTROL_KEY  required: the key the Worker sends on POST /jobs and DELETE /jobs/:id
+ *                           (HMAC-SHA256 of a fixed label under the Worker's JWT_SECRET, see
+ *                           workers/src/shared/control-key.ts; at least 32 characters)
+ *   PUBLIC_URL              required: the Worker's origin; the only one a job may call back
  *   TRANSCODER_PORT         8788
  *   TRANSCODER_HOST         127.0.0.1 (the container image sets 0.0.0.0)
  *   TRANSCODER_CONCURRENCY  1         jobs at once; more answers 503
@@ -10,15 +14,17 @@
  *   TRANSCODER_DEBUG        1 to log ffmpeg's command lines and warnings
  *   FFMPEG_PATH / FFPROBE_PATH        see binaries.ts
  *
- * Routes:
- *   GET    /health           200 {ok: true, running: [videoId], capacity, ffmpeg}
- *   POST   /jobs             TranscodeRequest → 202 TranscoderAccepted. Same videoId and attempt
+ * Routes (POST and DELETE need `Authorization: Bearer <TRANSCODER_CONTROL_KEY>`, else 401):
+ *   GET    /health           200 {ok: true, running: <count>, capacity} (no ids, no paths: it is open)
+ *   POST   /jobs             TranscodeRequest → 202 TranscoderAccepted. callbackBase must be
+ *                            <PUBLIC_URL's origin>/internal/jobs/<videoId>, else 400. Same videoId and attempt
  *                            already running → 202 again (redelivery); same videoId, other attempt
  *                            → the old attempt is stopped (no result) and the new one starts;
  *                            at capacity → 503 {error: "busy"}; bad body → 400.
  *   DELETE /jobs/:videoId    stop it (ffmpeg killed, temp dir removed, no result) → 204; unknown → 404.
  * Errors are JSON `{error, message}`.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,6 +44,10 @@ export interface TranscoderSettings {
   ffmpegPath: string;
   ffprobePath: string;
   logger: Logger;
+  /** The key the Worker sends on POST /jobs and DELETE /jobs/:id. */
+  controlKey: string;
+  /** The Worker's URL: a job's callbackBase must be its origin + /internal/jobs/<videoId>. */
+  publicUrl: string;
   fetch?: typeof fetch;
   /** Passed to runJob (tests use shorter intervals). */
   pollMs?: number;
@@ -96,8 +106,22 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Check the shape of a TranscodeRequest; throws a 400 naming the first problem. */
-export function parseTranscodeRequest(body: unknown): TranscodeRequest {
+/** Keys shorter than this are refused at start (the derived key is 64 hex digits). */
+export const MIN_CONTROL_KEY_LENGTH = 32;
+
+/** Constant-time comparison of the presented key (hashes first, so lengths never leak or throw). */
+export function controlKeyMatches(header: string | undefined, controlKey: string): boolean {
+  const presented = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '';
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(presented), digest(controlKey)) && presented.length > 0;
+}
+
+/**
+ * Check the shape of a TranscodeRequest; throws a 400 naming the first problem. The job will fetch
+ * its callbackBase with its token: only the Worker's own internal routes for that video are
+ * accepted, never another host (request forgery) or another video's routes.
+ */
+export function parseTranscodeRequest(body: unknown, publicUrl: string): TranscodeRequest {
   const bad = (message: string): never => {
     throw new HttpError(400, 'bad_request', message);
   };
@@ -115,6 +139,9 @@ export function parseTranscodeRequest(body: unknown): TranscodeRequest {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return bad('callbackBase must be an http(s) URL.');
+  const expected = `${new URL(publicUrl).origin}/internal/jobs/${b.videoId}`;
+  const exact = url.origin === new URL(publicUrl).origin && url.pathname.replace(/\/+$/, '') === `/internal/jobs/${b.videoId}`;
+  if (!exact || url.username || url.password || url.search || url.hash) return bad(`callbackBase must be ${expected}.`);
   if (typeof b.segmentSeconds !== 'number' || !(b.segmentSeconds > 0) || b.segmentSeconds > MAX_SEGMENT_SECONDS) {
     return bad(`segmentSeconds must be a number above 0 and at most ${MAX_SEGMENT_SECONDS}.`);
   }
@@ -154,7 +181,7 @@ export async function createTranscoderServer(settings: TranscoderSettings): Prom
   }
 
   async function postJob(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = parseTranscodeRequest(await readJson(req));
+    const request = parseTranscodeRequest(await readJson(req), settings.publicUrl);
     const accepted: TranscoderAccepted = { accepted: true, videoId: request.videoId };
     const existing = jobs.get(request.videoId);
     if (existing && existing.request.attempt === request.attempt) {
@@ -176,10 +203,17 @@ export async function createTranscoderServer(settings: TranscoderSettings): Prom
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://transcoder').pathname;
     if (path === '/health' && req.method === 'GET') {
-      return sendJson(res, 200, { ok: true, running: [...jobs.keys()], capacity: settings.concurrency, ffmpeg: settings.ffmpegPath });
+      // Open to anyone who can reach the port (health checks): a count, never video ids or paths.
+      return sendJson(res, 200, { ok: true, running: jobs.size, capacity: settings.concurrency });
+    }
+    const match = /^\/jobs\/([^/]+)$/.exec(path);
+    const control = (path === '/jobs' && req.method === 'POST') || (match !== null && req.method === 'DELETE');
+    // Only the Worker may start or stop a job; checked before the body is even read.
+    if (control && !controlKeyMatches(req.headers.authorization, settings.controlKey)) {
+      req.resume();
+      throw new HttpError(401, 'unauthorized', 'Starting or stopping a job needs the control key (Authorization: Bearer <key>).');
     }
     if (path === '/jobs' && req.method === 'POST') return postJob(req, res);
-    const match = /^\/jobs\/([^/]+)$/.exec(path);
     if (match && req.method === 'DELETE') {
       const videoId = decodeURIComponent(match[1]!);
       const job = jobs.get(videoId);
@@ -252,7 +286,30 @@ function intFromEnv(name: string, fallback: number, min: number): number {
   return n;
 }
 
+/** The control key and PUBLIC_URL, or a one-line reason to refuse to start. */
+export function controlSettingsFromEnv(env: NodeJS.ProcessEnv): { controlKey: string; publicUrl: string } | string {
+  const controlKey = env.TRANSCODER_CONTROL_KEY ?? '';
+  if (controlKey.length < MIN_CONTROL_KEY_LENGTH) {
+    return `TRANSCODER_CONTROL_KEY must be set (at least ${MIN_CONTROL_KEY_LENGTH} characters): only the Worker holding it may start or stop jobs.`;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(env.PUBLIC_URL ?? '');
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    return `PUBLIC_URL must be set to the Worker's http(s) URL: jobs call back only there (got "${env.PUBLIC_URL ?? ''}").`;
+  }
+  return { controlKey, publicUrl: url.toString() };
+}
+
 async function main(): Promise<void> {
+  const control = controlSettingsFromEnv(process.env);
+  if (typeof control === 'string') {
+    console.error(`The transcoder cannot start: ${control}`);
+    process.exit(1);
+  }
   let binaries;
   try {
     binaries = await resolveBinaries();
@@ -268,6 +325,7 @@ async function main(): Promise<void> {
     concurrency: intFromEnv('TRANSCODER_CONCURRENCY', 1, 1),
     workDir: process.env.TRANSCODER_WORKDIR || tmpdir(),
     ...binaries,
+    ...control,
     logger: consoleLogger(process.env.TRANSCODER_DEBUG === '1'),
   }).catch((err: unknown) => {
     console.error(`The transcoder could not listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);

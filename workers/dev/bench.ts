@@ -31,8 +31,8 @@ async function main(): Promise<void> {
   const state = join(dir, "state");
   applyMigrations(state);
   ensureWebBuilt();
-  const transcoder = await startTranscoder({ port: await freePort() });
   const port = await freePort();
+  const transcoder = await startTranscoder({ port: await freePort(), publicUrl: `http://127.0.0.1:${port}` });
   const inspectorPort = await freePort();
   const stack = await startWrangler({ port, inspectorPort, persistTo: state, vars: { PUBLIC_URL: `http://127.0.0.1:${port}`, TRANSCODER_URL: transcoder.url } });
   try {

@@ -5,11 +5,22 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { transcoderControlKey } from "../src/shared/control-key.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "node_modules", ".bin");
 export const DEV_JWT_SECRET = "dev-only-secret-change-me";
+/** The secret both wrangler (JWT_SECRET) and the transcoder's control key are derived from. */
+const jwtSecret = () => process.env.JWT_SECRET ?? DEV_JWT_SECRET;
+
+/**
+ * The web app's builds: web/dist for `npm start` (wrangler.toml's [assets]), and a directory of the
+ * tests' own, so that running the tests never rebuilds (and empties) the directory a running
+ * `npm start` serves.
+ */
+export const WEB_DIST = join(ROOT, "web", "dist");
+export const TEST_WEB_DIST = join(ROOT, "web", "dist-test");
 
 export interface StackOptions {
   port: number;
@@ -23,6 +34,8 @@ export interface StackOptions {
   inheritOutput?: boolean;
   /** DevTools port of the Worker's isolate (the benchmark reads its heap); any free port by default. */
   inspectorPort?: number;
+  /** Serve the web app from this directory instead of the config's [assets].directory (tests: TEST_WEB_DIST). */
+  assetsDir?: string;
 }
 
 export interface RunningStack {
@@ -52,12 +65,14 @@ export function applyMigrations(persistTo?: string): void {
   run("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])]);
 }
 
-export function buildWeb(): void {
-  run("vite", ["build", "web", "--logLevel", "warn"]);
+/** Builds the web app into `outDir` (web/dist by default). */
+export function buildWeb(outDir = WEB_DIST): void {
+  // vite resolves --outDir against its root (web/).
+  run("vite", ["build", "web", "--logLevel", "warn", "--outDir", relative(join(ROOT, "web"), outDir), "--emptyOutDir"]);
 }
 
-export function ensureWebBuilt(): void {
-  if (!existsSync(join(ROOT, "web", "dist", "index.html"))) buildWeb();
+export function ensureWebBuilt(outDir = WEB_DIST): void {
+  if (!existsSync(join(outDir, "index.html"))) buildWeb(outDir);
 }
 
 export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
@@ -71,13 +86,15 @@ export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
     "--test-scheduled",
     "--show-interactive-dev-session=false",
     ...(opts.persistTo ? ["--persist-to", opts.persistTo] : []),
+    // --assets replaces only [assets].directory; binding, run_worker_first and not_found_handling stay the config's.
+    ...(opts.assetsDir ? ["--assets", opts.assetsDir] : []),
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const wrangler = spawn(join(BIN, "wrangler"), args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     // Secrets come from the environment (wrangler reads required secrets from process.env).
-    env: { ...process.env, JWT_SECRET: process.env.JWT_SECRET ?? DEV_JWT_SECRET, WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, JWT_SECRET: jwtSecret(), WRANGLER_SEND_METRICS: "false" },
   });
   const output = captureOutput(wrangler, opts.inheritOutput);
   const baseUrl = `http://127.0.0.1:${opts.port}`;
@@ -97,12 +114,23 @@ export interface RunningTranscoder {
   stop: () => Promise<void>;
 }
 
-/** The transcoder as the plain HTTP process the local Worker talks to (TRANSCODER_URL). */
-export async function startTranscoder(opts: { port: number; inheritOutput?: boolean; env?: Record<string, string> }): Promise<RunningTranscoder> {
+/**
+ * The transcoder as the plain HTTP process the local Worker talks to (TRANSCODER_URL). It takes
+ * jobs only with the control key derived from the same secret wrangler gets, and calls back only
+ * `publicUrl` (the Worker's PUBLIC_URL).
+ */
+export async function startTranscoder(opts: { port: number; publicUrl: string; inheritOutput?: boolean; env?: Record<string, string> }): Promise<RunningTranscoder> {
   const child = spawn(process.execPath, [join(ROOT, "transcoder", "src", "server.ts")], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, TRANSCODER_PORT: String(opts.port), TRANSCODER_HOST: "127.0.0.1", ...opts.env },
+    env: {
+      ...process.env,
+      TRANSCODER_PORT: String(opts.port),
+      TRANSCODER_HOST: "127.0.0.1",
+      TRANSCODER_CONTROL_KEY: await transcoderControlKey(jwtSecret()),
+      PUBLIC_URL: opts.publicUrl,
+      ...opts.env,
+    },
   });
   const output = captureOutput(child, opts.inheritOutput);
   const url = `http://127.0.0.1:${opts.port}`;

@@ -15,12 +15,13 @@ async function main(): Promise<void> {
   console.log("• building the web app…");
   buildWeb();
   console.log("• starting the transcoder…");
-  const transcoder = await startTranscoder({ port: transcoderPort, inheritOutput: true });
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const transcoder = await startTranscoder({ port: transcoderPort, publicUrl, inheritOutput: true });
   console.log("• starting wrangler dev…");
   const stack = await startWrangler({
     port,
     inheritOutput: true,
-    vars: { PUBLIC_URL: `http://127.0.0.1:${port}`, TRANSCODER_URL: transcoder.url },
+    vars: { PUBLIC_URL: publicUrl, TRANSCODER_URL: transcoder.url },
   });
   const url = `http://localhost:${port}`;
   console.log(`

@@ -114,7 +114,15 @@ describe("budget cap and kill switch", () => {
     const result = await SELF.fetch(`${BASE}/internal/jobs/${id}/result`, {
       method: "POST",
       headers: { Authorization: `Bearer ${twin.started[0].token}`, "content-type": "application/json" },
-      body: JSON.stringify({ ok: true, durationSec: 60, renditions: [], sourceBytes: 1, sourceSha256: "x", encodeSeconds: 20, instanceType: "standard-4" }),
+      body: JSON.stringify({
+        ok: true,
+        durationSec: 60,
+        renditions: [{ name: "240p", width: 426, height: 240, videoBitrate: 400_000, bandwidth: 700_000 }],
+        sourceBytes: 1,
+        sourceSha256: "0".repeat(64),
+        encodeSeconds: 20,
+        instanceType: "standard-4",
+      }),
     });
     expect(result.status).toBe(204);
     expect(await findVideo(env.DB, id)).toMatchObject({ status: "READY" });

@@ -21,12 +21,12 @@ async function videoWithOutputs(opts: { status?: string; playable?: boolean; vis
   const id = crypto.randomUUID();
   const now = Date.now();
   await env.DB.prepare(
-    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, upload_expires_at, created_at, updated_at)
-     VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', ?, ?, ?, 1, ?, ?, ?)`,
+    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, run, upload_expires_at, created_at, updated_at)
+     VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', ?, ?, ?, 1, 1, ?, ?, ?)`,
   )
     .bind(id, opts.status ?? "READY", opts.playable ?? true ? 1 : 0, opts.visibility ?? "public", now + 1e9, now, now)
     .run();
-  const put = (path: string, body: string | Uint8Array) => env.MEDIA.put(`videos/${id}/${path}`, body);
+  const put = (path: string, body: string | Uint8Array) => env.MEDIA.put(`videos/${id}/r1/${path}`, body);
   await put("index.m3u8", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=700000\n240p/index.m3u8\n");
   await put("240p/index.m3u8", "#EXTM3U\n#EXTINF:4,\nseg_00000.ts\n#EXT-X-ENDLIST\n");
   await put("240p/seg_00000.ts", SEGMENT);

@@ -2,6 +2,7 @@ import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "./schema.ts";
 import type { VideoResponse } from "../shared/api.ts";
+import { isRendition, type Rendition } from "../shared/transcode.ts";
 import type { VideoMetadata } from "../tus/protocol.ts";
 
 /** Queries on the videos table. Every function takes the D1 binding so callers stay testable. */
@@ -171,11 +172,16 @@ export function toVideoResponse(row: VideoRow, playbackToken: string | null = nu
     hlsUrl: row.playable ? `${base}/index.m3u8` : null,
     posterUrl: row.playable || row.status === "READY" ? `${base}/poster.jpg` : null,
     durationSec: row.durationSec ?? null,
-    renditions: row.renditions.map(({ name, width, height, bandwidth }) => ({ name, width, height, bandwidth })),
+    renditions: storedRenditions(row.renditions).map(({ name, width, height, bandwidth }) => ({ name, width, height, bandwidth })),
     sourceBytes: row.sourceBytes ?? null,
     sourceSha256: row.sourceSha256 ?? null,
     error: row.error ?? null,
     createdAt: new Date(row.createdAt).toISOString(),
     readyAt: row.readyAt ? new Date(row.readyAt).toISOString() : null,
   };
+}
+
+/** A stored value that is not a list of renditions (a row written before results were checked) shows as none, never as an error. */
+function storedRenditions(value: unknown): Rendition[] {
+  return Array.isArray(value) ? value.filter(isRendition) : [];
 }

@@ -3,7 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "../db/schema.ts";
 
 /** What playback needs to know about a video before serving any of its files. */
-export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "playable" | "attempts" | "playbackVersion">;
+export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "playable" | "run" | "playbackVersion">;
 
 /**
  * Every file request checks its video's state, so a deleted, cancelled or privatised video stops
@@ -30,7 +30,7 @@ export async function playbackState(env: Env, id: string, now = Date.now()): Pro
         visibility: videos.visibility,
         status: videos.status,
         playable: videos.playable,
-        attempts: videos.attempts,
+        run: videos.run,
         playbackVersion: videos.playbackVersion,
       })
       .from(videos)

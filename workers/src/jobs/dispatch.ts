@@ -48,25 +48,29 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
       break;
     }
 
+    // A claim spends one attempt of the round's retry budget and starts a new run. The run number
+    // only grows (an admin's retry resets `attempts`, never `run`), so the token, the outputs and
+    // the metering of this run can never be confused with those of an earlier one.
     const claimed = await db
       .update(videos)
       .set({
         status: "PROCESSING",
         attempts: sql`${videos.attempts} + 1`,
+        run: sql`${videos.run} + 1`,
         leaseExpiresAt: now + jobTimings(env).leaseMs,
         message: JOB_MESSAGES.PROCESSING,
         progress: 0,
         updatedAt: now,
       })
       .where(and(eq(videos.id, next.id), inArray(videos.status, WAITING)))
-      .returning({ attempts: videos.attempts })
+      .returning({ attempts: videos.attempts, run: videos.run })
       .get();
     if (!claimed) continue; // another dispatcher took it
 
     const outcome = await client.start({
       videoId: next.id,
-      attempt: claimed.attempts,
-      token: await signJobToken(env.JWT_SECRET, { videoId: next.id, attempt: claimed.attempts }),
+      attempt: claimed.run,
+      token: await signJobToken(env.JWT_SECRET, { videoId: next.id, run: claimed.run }),
       callbackBase: `${env.PUBLIC_URL.replace(/\/$/, "")}/internal/jobs/${next.id}`,
       segmentSeconds: SEGMENT_SECONDS,
     });
@@ -74,8 +78,10 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
       started.push(next.id);
       continue;
     }
-    // Not started: give the attempt back; this was not the job's fault. A busy transcoder calls
-    // for the next dispatch when its job ends; an unreachable one is asked again a little later.
+    // Not started: give the attempt back; this was not the job's fault. The run number is not given
+    // back: an "unavailable" transcoder may have received the request all the same. A busy
+    // transcoder calls for the next dispatch when its job ends; an unreachable one is asked again
+    // a little later.
     await db
       .update(videos)
       .set({
@@ -86,7 +92,7 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
         message: outcome === "busy" ? JOB_MESSAGES.QUEUED : JOB_MESSAGES.WAITING_FOR_TRANSCODER,
         updatedAt: now,
       })
-      .where(and(eq(videos.id, next.id), eq(videos.status, "PROCESSING"), eq(videos.attempts, claimed.attempts)));
+      .where(and(eq(videos.id, next.id), eq(videos.status, "PROCESSING"), eq(videos.run, claimed.run)));
     break;
   }
   return started;
@@ -98,7 +104,7 @@ export async function recoverStalledJobs(env: Env, now = Date.now()): Promise<vo
   const stalled = await db.select().from(videos).where(and(eq(videos.status, "PROCESSING"), lt(videos.leaseExpiresAt, now))).all();
   for (const job of stalled) {
     const reason = "the transcoder stopped responding";
-    const current = and(eq(videos.id, job.id), eq(videos.status, "PROCESSING"), eq(videos.attempts, job.attempts));
+    const current = and(eq(videos.id, job.id), eq(videos.status, "PROCESSING"), eq(videos.run, job.run));
     if (job.attempts >= MAX_ATTEMPTS) {
       await db.update(videos).set({ status: "FAILED", error: reason, lastError: reason, message: JOB_MESSAGES.FAILED(reason), leaseExpiresAt: null, updatedAt: now }).where(current);
     } else {

@@ -1,26 +1,25 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "../db/schema.ts";
-import { outputPrefix, sourceKey } from "../storage/keys.ts";
+import { outputPrefix, runPrefix, sourceKey } from "../storage/keys.ts";
 import { deleteObjects } from "../storage/objects.ts";
 import type { TranscodeProgress, TranscodeResult } from "../shared/transcode.ts";
 import type { JobClaims } from "./job-token.ts";
 import { JOB_MESSAGES, MAX_ATTEMPTS, backoffMs, jobTimings } from "./policy.ts";
-import { transcoderFor } from "./transcoder-client.ts";
+import { transcoderFor, type TranscoderClient } from "./transcoder-client.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
 import { count, meter } from "../costs/meter.ts";
 import { encodeUsage } from "../costs/model.ts";
 
 /**
  * State changes of a job after dispatch: QUEUED → PROCESSING → READY | FAILED | CANCELLED (and back
- * to QUEUED for a retry). Every change is conditional on the attempt that asks for it still being
- * the current one, so a superseded or cancelled attempt can change nothing.
+ * to QUEUED for a retry). Every change is conditional on the run that asks for it still being the
+ * current one (`videos.run`, which only grows), so a superseded or cancelled run can change nothing.
  */
 
-const currentAttempt = (job: JobClaims) =>
-  and(eq(videos.id, job.videoId), eq(videos.status, "PROCESSING"), eq(videos.attempts, job.attempt));
+export const currentRun = (job: JobClaims) => and(eq(videos.id, job.videoId), eq(videos.status, "PROCESSING"), eq(videos.run, job.run));
 
-/** Progress report: moves progress and playability forward and extends the lease. False: the attempt is not current. */
+/** Progress report: moves progress and playability forward and extends the lease. False: the run is not current. */
 export async function recordProgress(env: Env, job: JobClaims, report: TranscodeProgress, now = Date.now()): Promise<boolean> {
   const progress = Math.max(0, Math.min(99, Math.floor(report.progress)));
   const updated = await drizzle(env.DB)
@@ -33,16 +32,16 @@ export async function recordProgress(env: Env, job: JobClaims, report: Transcode
         ? { playable: true, playableAt: sql`coalesce(${videos.playableAt}, ${now})`, message: JOB_MESSAGES.PLAYABLE }
         : {}),
     })
-    .where(currentAttempt(job))
+    .where(currentRun(job))
     .returning({ id: videos.id })
     .get();
   return updated !== undefined;
 }
 
-/** Final report. False: the attempt is not current (nothing changed). */
+/** Final report. False: the run is not current (nothing changed). */
 export async function recordResult(env: Env, job: JobClaims, result: TranscodeResult, now = Date.now()): Promise<boolean> {
   const db = drizzle(env.DB);
-  const current = await db.select({ id: videos.id }).from(videos).where(currentAttempt(job)).get();
+  const current = await db.select({ id: videos.id }).from(videos).where(currentRun(job)).get();
   if (!current) return false;
   await meterEncode(env, job, result, now);
   if (result.ok) {
@@ -63,19 +62,19 @@ export async function recordResult(env: Env, job: JobClaims, result: TranscodeRe
         readyAt: now,
         updatedAt: now,
       })
-      .where(currentAttempt(job))
+      .where(currentRun(job))
       .returning({ id: videos.id })
       .get();
     if (!done) return false;
     // Storage is metered over time from these two facts: the outputs' size, and when the source left.
-    const outputBytes = await sizeOfOutputs(env, job.videoId);
+    const outputBytes = await keepOnlyRun(env, job);
     // The plan's choice: the source goes once the ladder exists (KEEP_SOURCE keeps it).
     const dropSource = env.KEEP_SOURCE !== "true";
     if (dropSource) await env.MEDIA.delete(sourceKey(job.videoId));
     await db.update(videos).set({ outputBytes, ...(dropSource ? { sourceDeletedAt: now } : {}) }).where(eq(videos.id, job.videoId));
     return true;
   }
-  const row = (await db.select().from(videos).where(currentAttempt(job)).get())!;
+  const row = (await db.select().from(videos).where(currentRun(job)).get())!;
   const final = result.permanent || row.attempts >= MAX_ATTEMPTS;
   const wait = backoffMs(row.attempts, jobTimings(env).retryBaseMs);
   await db
@@ -93,11 +92,11 @@ export async function recordResult(env: Env, job: JobClaims, result: TranscodeRe
             updatedAt: now,
           },
     )
-    .where(currentAttempt(job));
+    .where(currentRun(job));
   return true;
 }
 
-/** Compute of an attempt, counted once per attempt whatever its outcome (a failed encode is billed too). */
+/** Compute of a run, counted once per run whatever its outcome (a failed encode is billed too). */
 async function meterEncode(env: Env, job: JobClaims, result: TranscodeResult, now: number): Promise<void> {
   const seconds = result.encodeSeconds ?? 0;
   if (seconds <= 0) return;
@@ -108,29 +107,49 @@ async function meterEncode(env: Env, job: JobClaims, result: TranscodeResult, no
       { videoId: job.videoId, kind: "container_vcpu_seconds", quantity: vcpuSeconds },
       { videoId: job.videoId, kind: "container_gib_seconds", quantity: gibSeconds },
     ],
-    { now, onceKey: `encode:${job.videoId}:${job.attempt}` },
+    { now, onceKey: `encode:${job.videoId}:${job.run}` },
   );
 }
 
-async function sizeOfOutputs(env: Env, videoId: string): Promise<number> {
+/**
+ * Once a run is READY, the partial outputs of earlier failed runs are garbage: they go, and the
+ * bytes left are the video's outputs. Files without a run prefix (from a run made before runs had
+ * one) stay: playback may still serve them.
+ */
+async function keepOnlyRun(env: Env, job: JobClaims): Promise<number> {
+  const all = outputPrefix(job.videoId);
+  const mine = runPrefix(job.videoId, job.run);
+  const otherRun = (key: string) => !key.startsWith(mine) && /^r[0-9]+\//.test(key.slice(all.length));
   let bytes = 0;
+  const stale: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await env.MEDIA.list({ prefix: outputPrefix(videoId), cursor });
-    count(videoId, "r2_class_a"); // a list is a Class A operation
-    bytes += page.objects.reduce((sum, o) => sum + o.size, 0);
+    const page = await env.MEDIA.list({ prefix: all, cursor });
+    count(job.videoId, "r2_class_a"); // a list is a Class A operation
+    for (const o of page.objects) {
+      if (otherRun(o.key)) stale.push(o.key);
+      else bytes += o.size;
+    }
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
+  for (let i = 0; i < stale.length; i += 1000) await env.MEDIA.delete(stale.slice(i, i + 1000));
   return bytes;
 }
 
 const CANCELLABLE = ["UPLOADING", "QUEUED", "HELD", "PROCESSING"] as const;
 
+export interface CancelDeps {
+  /** The transcoder to stop a running job on (tests inject a twin; default: the env's). */
+  client?: TranscoderClient;
+  now?: number;
+}
+
 /**
  * Cancels whatever the video is waiting for or doing. A running ffmpeg is stopped through the
- * transcoder and the partial outputs are removed; the source stays, so an admin can retry.
+ * transcoder and the outputs of every run are removed; the source stays, so an admin can retry.
  */
-export async function cancelJob(env: Env, video: VideoRow, now = Date.now()): Promise<boolean> {
+export async function cancelJob(env: Env, video: VideoRow, deps: CancelDeps = {}): Promise<boolean> {
+  const now = deps.now ?? Date.now();
   const cancelled = await drizzle(env.DB)
     .update(videos)
     .set({ status: "CANCELLED", message: JOB_MESSAGES.CANCELLED, playable: false, leaseExpiresAt: null, updatedAt: now })
@@ -139,7 +158,7 @@ export async function cancelJob(env: Env, video: VideoRow, now = Date.now()): Pr
     .get();
   if (!cancelled) return false;
   forgetPlaybackState(video.id);
-  if (video.status === "PROCESSING") await transcoderFor(env).cancel(video.id);
+  if (video.status === "PROCESSING") await (deps.client ?? transcoderFor(env)).cancel(video.id);
   await deleteObjects(env.MEDIA, outputPrefix(video.id));
   return true;
 }
@@ -155,7 +174,11 @@ export async function prioritizeJob(env: Env, videoId: string, now = Date.now())
   return updated !== undefined;
 }
 
-/** Puts a FAILED or CANCELLED video back in line with fresh attempts (its source must still exist). */
+/**
+ * Puts a FAILED or CANCELLED video back in line with a fresh retry budget (its source must still
+ * exist). Only `attempts` starts again: `run` keeps growing, so the next run gets a new token, new
+ * output paths, a new cache key and is metered on its own.
+ */
 export async function retryJob(env: Env, video: VideoRow, now = Date.now()): Promise<boolean> {
   if (!(await env.MEDIA.head(sourceKey(video.id)))) return false;
   const updated = await drizzle(env.DB)

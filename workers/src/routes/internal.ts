@@ -1,22 +1,21 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { ApiError } from "../http/errors.ts";
 import { verifyJobToken, type JobClaims } from "../jobs/job-token.ts";
-import { recordProgress, recordResult } from "../jobs/lifecycle.ts";
+import { currentRun, recordProgress, recordResult } from "../jobs/lifecycle.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import { videos } from "../db/schema.ts";
-import { outputPrefix, sourceKey } from "../storage/keys.ts";
+import { outputKey, sourceKey } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
 import { meter } from "../costs/meter.ts";
-import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../shared/transcode.ts";
+import { OUTPUT_FILE, parseTranscodeProgress, parseTranscodeResult } from "../shared/transcode.ts";
 
 type JobEnv = { Bindings: Env; Variables: { job: JobClaims } };
 
 /**
  * The transcoder's routes back into the Worker, one set per job. Each call carries that job's
- * token; a token for another video, another attempt, or a job no longer running gets 401/409.
+ * token; a token for another video, another run, or a job no longer running gets 401/409.
  */
 export const internal = new Hono<JobEnv>();
 
@@ -27,7 +26,7 @@ const requireCurrentJob = createMiddleware<JobEnv>(async (c, next) => {
   const current = await drizzle(c.env.DB)
     .select({ id: videos.id })
     .from(videos)
-    .where(and(eq(videos.id, job.videoId), eq(videos.status, "PROCESSING"), eq(videos.attempts, job.attempt)))
+    .where(currentRun(job))
     .get();
   if (!current) throw new ApiError(409, "job_not_current", "This job was cancelled, retried or removed: stop working on it.");
   c.set("job", job);
@@ -49,24 +48,25 @@ internal.put("/jobs/:id/files/*", async (c) => {
   const length = Number(c.req.header("Content-Length"));
   // A streamed put needs a known length; without one, segments are small enough to buffer.
   const body = Number.isFinite(length) && length > 0 && c.req.raw.body ? c.req.raw.body : await c.req.arrayBuffer();
-  await c.env.MEDIA.put(`${outputPrefix(c.get("job").videoId)}${path}`, body, { httpMetadata: { contentType: contentTypeOf(path) } });
-  c.executionCtx.waitUntil(meter(c.env.DB, [{ videoId: c.get("job").videoId, kind: "r2_class_a", quantity: 1 }]));
+  // Each run writes under its own prefix: a retried run never overwrites or mixes with another's files.
+  const { videoId, run } = c.get("job");
+  await c.env.MEDIA.put(outputKey(videoId, run, path), body, { httpMetadata: { contentType: contentTypeOf(path) } });
+  c.executionCtx.waitUntil(meter(c.env.DB, [{ videoId, kind: "r2_class_a", quantity: 1 }]));
   return c.body(null, 204);
 });
 
 internal.post("/jobs/:id/progress", async (c) => {
-  const report = await c.req.json<TranscodeProgress>().catch(() => null);
-  if (!report || typeof report.progress !== "number" || typeof report.playable !== "boolean") {
-    throw new ApiError(400, "invalid_progress", "Send {progress: 0–100, playable: boolean}.");
-  }
-  if (!(await recordProgress(c.env, c.get("job"), report))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
+  const report = parseTranscodeProgress(await c.req.json().catch(() => null));
+  if (!report.ok) throw new ApiError(400, "invalid_progress", `${report.error} Send {progress: 0–100, playable: boolean}.`);
+  if (!(await recordProgress(c.env, c.get("job"), report.value))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
   return c.json({ continue: true });
 });
 
 internal.post("/jobs/:id/result", async (c) => {
-  const result = await c.req.json<TranscodeResult>().catch(() => null);
-  if (!result || typeof result.ok !== "boolean") throw new ApiError(400, "invalid_result", "Send a TranscodeResult.");
-  if (!(await recordResult(c.env, c.get("job"), result))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
+  // Checked whole before anything is stored: a malformed row would break every list it is in.
+  const result = parseTranscodeResult(await c.req.json().catch(() => null));
+  if (!result.ok) throw new ApiError(400, "invalid_result", result.error);
+  if (!(await recordResult(c.env, c.get("job"), result.value))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
   // A slot is free: start the next job without waiting for the cron.
   c.executionCtx.waitUntil(dispatchNext(c.env));
   return c.body(null, 204);

@@ -3,13 +3,12 @@ import { cors } from "hono/cors";
 import { ApiError, notFound } from "../http/errors.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { OUTPUT_FILE } from "../shared/transcode.ts";
-import { outputPrefix } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
 import { cacheControlFor, edgeTtlFor, fileKind } from "../delivery/cache-policy.ts";
 import { parseRange } from "../delivery/range.ts";
 import { isServable, playbackState } from "../delivery/playback-state.ts";
+import { readOutput } from "../delivery/output-files.ts";
 import { verifyPlaybackToken } from "../delivery/playback-token.ts";
-import { count } from "../costs/meter.ts";
 
 type PlaybackEnv = { Bindings: Env };
 
@@ -59,14 +58,13 @@ async function serveFile(c: Context<PlaybackEnv>, id: string, path: string, toke
 
   const finished = state.status === "READY";
   const kind = fileKind(path);
-  // The attempt is part of the key: a retried job's files never mix with an earlier attempt's.
-  const cacheKey = new Request(`https://edge-cache.invalid/${id}/a${state.attempts}/${path}`);
+  // The run is part of the key (it only grows): a retried job's files never mix with an earlier run's.
+  const cacheKey = new Request(`https://edge-cache.invalid/${id}/r${state.run}/${path}`);
   const cache = caches.default;
   let stored = await cache.match(cacheKey);
   const hit = stored !== undefined;
   if (!stored) {
-    const object = await c.env.MEDIA.get(`${outputPrefix(id)}${path}`);
-    count(id, "r2_class_b");
+    const object = await readOutput(c.env.MEDIA, state, path);
     if (!object) throw notFound("File");
     const ttl = edgeTtlFor(kind, finished);
     stored = new Response(object.body, {

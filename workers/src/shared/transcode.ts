@@ -36,7 +36,10 @@ export interface SourceProbe {
 /** The Worker → transcoder request that starts one job (POST /jobs). */
 export interface TranscodeRequest {
   videoId: string;
-  /** Attempt number, 1-based; lets the transcoder tag logs and outputs. */
+  /**
+   * The run number (`videos.run`), 1-based: it only grows, an admin's retry included, so it names
+   * one run for good. The transcoder tags logs with it and tells a redelivery from a new run.
+   */
   attempt: number;
   /** Per-job bearer token for the Worker's internal routes. */
   token: string;
@@ -80,7 +83,7 @@ export type TranscodeResult =
 /**
  * The Worker's internal routes for one job, relative to `TranscodeRequest.callbackBase`. Every
  * call carries `Authorization: Bearer <TranscodeRequest.token>`; the token is scoped to one video
- * and one attempt and expires, so a superseded or cancelled attempt is refused (409).
+ * and one run and expires, so a superseded or cancelled run is refused (409).
  */
 export const JOB_ROUTES = {
   /** GET: the source file, streamed (Content-Length set). */
@@ -100,4 +103,95 @@ export const OUTPUT_FILE = /^(index\.m3u8|poster\.jpg|[0-9]{1,4}p\/(index\.m3u8|
 export interface TranscoderAccepted {
   accepted: true;
   videoId: string;
+}
+
+/**
+ * Validation of what the transcoder reports, shared by both sides: the Worker refuses a bad report
+ * (400) before it stores anything, and the transcoder checks its own before posting it. Pure; no
+ * dependency. `error` is a sentence naming the first bad field.
+ */
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const MAX_TEXT = 1000;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isNumberAtLeast = (v: unknown, min: number): v is number => typeof v === "number" && Number.isFinite(v) && v >= min;
+const isPositiveInteger = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v > 0;
+const isText = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= MAX_TEXT;
+
+class BadField extends Error {}
+function need(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new BadField(message);
+}
+function checked<T>(parse: () => T): Checked<T> {
+  try {
+    return { ok: true, value: parse() };
+  } catch (error) {
+    if (error instanceof BadField) return { ok: false, error: error.message };
+    throw error;
+  }
+}
+
+/** A rung of the ladder; its name must be a tier directory that OUTPUT_FILE accepts. */
+export function isRendition(v: unknown): v is Rendition {
+  return (
+    isObject(v) &&
+    typeof v.name === "string" &&
+    OUTPUT_FILE.test(`${v.name}/index.m3u8`) &&
+    isPositiveInteger(v.width) &&
+    isPositiveInteger(v.height) &&
+    isNumberAtLeast(v.videoBitrate, 1) &&
+    isNumberAtLeast(v.bandwidth, 1)
+  );
+}
+
+function optionalInstanceType(b: Record<string, unknown>): { instanceType?: string } {
+  if (b.instanceType === undefined) return {};
+  need(typeof b.instanceType === "string" && /^[a-z0-9-]{1,64}$/.test(b.instanceType), "instanceType must be an instance type name such as \"standard-4\".");
+  return { instanceType: b.instanceType };
+}
+
+/** Checks a TranscodeResult and returns only its known fields. */
+export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
+  return checked(() => {
+    need(isObject(body), "The result must be a JSON object.");
+    need(typeof body.ok === "boolean", "ok must be true or false.");
+    if (!body.ok) {
+      need(isText(body.error), `error must be a non-empty text of at most ${MAX_TEXT} characters.`);
+      need(typeof body.permanent === "boolean", "permanent must be true or false.");
+      need(body.encodeSeconds === undefined || isNumberAtLeast(body.encodeSeconds, 0), "encodeSeconds must be a number of at least 0.");
+      return {
+        ok: false,
+        error: body.error,
+        permanent: body.permanent,
+        ...(body.encodeSeconds === undefined ? {} : { encodeSeconds: body.encodeSeconds as number }),
+        ...optionalInstanceType(body),
+      };
+    }
+    need(isNumberAtLeast(body.durationSec, 0), "durationSec must be a number of at least 0.");
+    need(Array.isArray(body.renditions) && body.renditions.length > 0, "renditions must be a non-empty list.");
+    const bad = (body.renditions as unknown[]).findIndex((r) => !isRendition(r));
+    need(bad === -1, `renditions[${bad}] must be {name: a tier such as "240p", width, height: positive integers, videoBitrate, bandwidth: positive numbers}.`);
+    need(typeof body.sourceBytes === "number" && Number.isInteger(body.sourceBytes) && body.sourceBytes >= 0, "sourceBytes must be an integer of at least 0.");
+    need(typeof body.sourceSha256 === "string" && /^[0-9a-f]{64}$/.test(body.sourceSha256), "sourceSha256 must be 64 lowercase hexadecimal digits.");
+    need(isNumberAtLeast(body.encodeSeconds, 0), "encodeSeconds must be a number of at least 0.");
+    return {
+      ok: true,
+      durationSec: body.durationSec,
+      renditions: (body.renditions as Rendition[]).map(({ name, width, height, videoBitrate, bandwidth }) => ({ name, width, height, videoBitrate, bandwidth })),
+      sourceBytes: body.sourceBytes,
+      sourceSha256: body.sourceSha256,
+      encodeSeconds: body.encodeSeconds,
+      ...optionalInstanceType(body),
+    };
+  });
+}
+
+/** Checks a TranscodeProgress and returns only its known fields. */
+export function parseTranscodeProgress(body: unknown): Checked<TranscodeProgress> {
+  return checked(() => {
+    need(isObject(body), "The progress report must be a JSON object.");
+    need(isNumberAtLeast(body.progress, 0) && body.progress <= 100, "progress must be a number from 0 to 100.");
+    need(typeof body.playable === "boolean", "playable must be true or false.");
+    return { progress: body.progress, playable: body.playable };
+  });
 }

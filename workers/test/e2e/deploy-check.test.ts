@@ -8,11 +8,14 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../dev/stack.ts";
+import { ROOT, TEST_WEB_DIST, ensureWebBuilt } from "../../dev/stack.ts";
 
 function dryRun(extra: string[]): { status: number | null; output: string; outdir: string } {
   const outdir = mkdtempSync(join(tmpdir(), "edge-video-dry-run-"));
-  const result = spawnSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir, ...extra], {
+  // The tests' own web build stands in for web/dist (which only `npm start` and a deploy build).
+  ensureWebBuilt(TEST_WEB_DIST);
+  const args = ["deploy", "--dry-run", "--outdir", outdir, "--assets", TEST_WEB_DIST, ...extra];
+  const result = spawnSync(join(ROOT, "node_modules", ".bin", "wrangler"), args, {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

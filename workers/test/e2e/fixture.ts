@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, applyMigrations, assertNodeVersion, ensureWebBuilt, startTranscoder, startWrangler, type RunningStack, type RunningTranscoder } from "../../dev/stack.ts";
+import { ROOT, TEST_WEB_DIST, applyMigrations, assertNodeVersion, ensureWebBuilt, startTranscoder, startWrangler, type RunningStack, type RunningTranscoder } from "../../dev/stack.ts";
 
 export interface TestStack extends RunningStack {
   persistTo: string;
@@ -59,15 +59,18 @@ export async function startTestStack(opts: { vars?: Record<string, string>; tran
   assertNodeVersion();
   const persistTo = mkdtempSync(join(tmpdir(), "edge-video-state-"));
   applyMigrations(persistTo);
-  ensureWebBuilt();
-  const transcoderPort = await freePort();
-  let transcoder = opts.transcoder ? await startTranscoder({ port: transcoderPort }) : null;
+  // The tests' own build of the web app: never the web/dist a running `npm start` serves.
+  ensureWebBuilt(TEST_WEB_DIST);
   const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const transcoderPort = await freePort();
+  let transcoder = opts.transcoder ? await startTranscoder({ port: transcoderPort, publicUrl }) : null;
   const wranglerOptions = {
     port,
     persistTo,
+    assetsDir: TEST_WEB_DIST,
     vars: {
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      PUBLIC_URL: publicUrl,
       // Without a transcoder, point at a closed port so no stray local process picks up jobs.
       TRANSCODER_URL: transcoder ? transcoder.url : "http://127.0.0.1:9",
       ...opts.vars,
@@ -91,7 +94,7 @@ export async function startTestStack(opts: { vars?: Record<string, string>; tran
       for (const child of childrenOf(pid)) process.kill(child, "SIGKILL");
       transcoder.process.kill("SIGKILL");
       await transcoder.stop();
-      transcoder = await startTranscoder({ port: transcoderPort });
+      transcoder = await startTranscoder({ port: transcoderPort, publicUrl });
     },
     async restartRuntime() {
       await stack.stop();

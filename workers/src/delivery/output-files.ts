@@ -1,0 +1,18 @@
+import { legacyOutputKey, outputKey } from "../storage/keys.ts";
+import { count } from "../costs/meter.ts";
+import type { PlaybackState } from "./playback-state.ts";
+
+/**
+ * The stored object behind a public URL /videos/<id>/<path>: the current run's file. Only a READY
+ * video falls back to the key without a run prefix, where runs made before runs had their own
+ * prefix stored their files; a run still processing never does, so it can never be served a file of
+ * an earlier run.
+ */
+export async function readOutput(bucket: R2Bucket, state: PlaybackState, path: string): Promise<R2ObjectBody | null> {
+  const object = await bucket.get(outputKey(state.id, state.run, path));
+  count(state.id, "r2_class_b");
+  if (object || state.status !== "READY") return object;
+  const legacy = await bucket.get(legacyOutputKey(state.id, path));
+  count(state.id, "r2_class_b");
+  return legacy;
+}
