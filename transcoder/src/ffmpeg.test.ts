@@ -16,14 +16,14 @@ function hls(renditions: Rendition[], hasAudio: boolean, fps = 30, segmentSecond
 }
 
 /** The value following a flag (first occurrence). */
-function valueOf(args: string[], flag: string): string | undefined {
+function argAfter(args: string[], flag: string): string | undefined {
   const i = args.indexOf(flag);
   return i >= 0 ? args[i + 1] : undefined;
 }
 
 describe('buildHlsArgs', () => {
   it('decodes once and splits into one scaler per tier', () => {
-    const graph = valueOf(hls(landscape, true), '-filter_complex')!;
+    const graph = argAfter(hls(landscape, true), '-filter_complex')!;
     expect(graph.startsWith('[0:V:0]split=3[s0][s1][s2];')).toBe(true);
     expect(graph).toContain('[s0]scale=426:240:flags=bicubic,setsar=1,format=yuv420p[v0]');
     expect(graph).toContain('[s1]scale=854:480:');
@@ -34,18 +34,18 @@ describe('buildHlsArgs', () => {
 
   it('maps audio into every tier when there is audio', () => {
     const args = hls(landscape, true);
-    expect(valueOf(args, '-var_stream_map')).toBe('v:0,a:0,name:240p v:1,a:1,name:480p v:2,a:2,name:720p');
+    expect(argAfter(args, '-var_stream_map')).toBe('v:0,a:0,name:240p v:1,a:1,name:480p v:2,a:2,name:720p');
     expect(args.filter((a) => a === '0:a:0')).toHaveLength(3);
-    expect(valueOf(args, '-c:a')).toBe('aac');
-    expect(valueOf(args, '-b:a')).toBe('128000');
+    expect(argAfter(args, '-c:a')).toBe('aac');
+    expect(argAfter(args, '-b:a')).toBe('128000');
     // The audio starts one AAC priming frame after the first video frame (so its priming starts with the video).
-    expect(valueOf(args, '-af')).toBe('aresample=48000,aresample=async=1:min_hard_comp=100000:first_pts=1024');
+    expect(argAfter(args, '-af')).toBe('aresample=48000,aresample=async=1:min_hard_comp=100000:first_pts=1024');
   });
 
   it('makes video-only tiers when there is no audio', () => {
     const args = hls(portrait360, false);
-    expect(valueOf(args, '-filter_complex')).toMatch(/split=2\[s0\]\[s1\];/);
-    expect(valueOf(args, '-var_stream_map')).toBe('v:0,name:240p v:1,name:360p');
+    expect(argAfter(args, '-filter_complex')).toMatch(/split=2\[s0\]\[s1\];/);
+    expect(argAfter(args, '-var_stream_map')).toBe('v:0,name:240p v:1,name:360p');
     expect(args).not.toContain('0:a:0');
     expect(args).not.toContain('-c:a');
     expect(args).not.toContain('-af');
@@ -53,59 +53,59 @@ describe('buildHlsArgs', () => {
 
   it('fixes the GOP to 2 s of output frames and turns scene cuts off', () => {
     const args = hls(landscape, true, 30, 4);
-    expect(valueOf(args, '-g')).toBe('60');
-    expect(valueOf(args, '-keyint_min')).toBe('60');
-    expect(valueOf(args, '-sc_threshold')).toBe('0');
+    expect(argAfter(args, '-g')).toBe('60');
+    expect(argAfter(args, '-keyint_min')).toBe('60');
+    expect(argAfter(args, '-sc_threshold')).toBe('0');
     // Keyframes at 0, 1 s (end of the short first segment), then every 2 s from 2 s.
-    expect(valueOf(args, '-force_key_frames')).toBe('expr:gte(t,if(eq(n_forced,1),1,(n_forced-1)*2))');
-    expect(valueOf(args, '-hls_init_time')).toBe('1');
+    expect(argAfter(args, '-force_key_frames')).toBe('expr:gte(t,if(eq(n_forced,1),1,(n_forced-1)*2))');
+    expect(argAfter(args, '-hls_init_time')).toBe('1');
   });
 
   it('derives the GOP from the capped frame rate and the segment duration', () => {
     const args = hls(landscape, true, 60, 3);
-    expect(valueOf(args, '-g')).toBe('45'); // 30 fps × 1.5 s
-    expect(valueOf(args, '-force_key_frames')).toBe('expr:gte(t,n_forced*1.5)');
-    expect(valueOf(args, '-hls_time')).toBe('3');
+    expect(argAfter(args, '-g')).toBe('45'); // 30 fps × 1.5 s
+    expect(argAfter(args, '-force_key_frames')).toBe('expr:gte(t,n_forced*1.5)');
+    expect(argAfter(args, '-hls_time')).toBe('3');
     // Shorter first segments (one keyframe interval) make the video playable sooner.
-    expect(Number(valueOf(args, '-hls_init_time'))).toBeLessThanOrEqual(3);
+    expect(Number(argAfter(args, '-hls_init_time'))).toBeLessThanOrEqual(3);
   });
 
   it('thins frame rates above 30 before the split, and only then', () => {
-    expect(valueOf(hls(landscape, true, 60), '-filter_complex')).toMatch(/^\[0:V:0\]fps=30,split=3/);
-    expect(valueOf(hls(landscape, true, 60000 / 1001), '-filter_complex')).toMatch(/^\[0:V:0\]fps=30000\/1001,split/);
-    expect(valueOf(hls(landscape, true, 50), '-filter_complex')).toMatch(/^\[0:V:0\]fps=25,split/);
-    expect(valueOf(hls(landscape, true, 30), '-filter_complex')).not.toContain('fps=');
+    expect(argAfter(hls(landscape, true, 60), '-filter_complex')).toMatch(/^\[0:V:0\]fps=30,split=3/);
+    expect(argAfter(hls(landscape, true, 60000 / 1001), '-filter_complex')).toMatch(/^\[0:V:0\]fps=30000\/1001,split/);
+    expect(argAfter(hls(landscape, true, 50), '-filter_complex')).toMatch(/^\[0:V:0\]fps=25,split/);
+    expect(argAfter(hls(landscape, true, 30), '-filter_complex')).not.toContain('fps=');
   });
 
   it('sets bitrate, VBV and level per tier, Main profile for all', () => {
     const args = hls(landscape, true);
-    expect(valueOf(args, '-c:v')).toBe('libx264');
-    expect(valueOf(args, '-preset')).toBe('veryfast');
-    expect(valueOf(args, '-x264-params')).toBe('me=dia:subme=1');
-    expect(valueOf(args, '-profile:v')).toBe('main');
-    expect(valueOf(args, '-b:v:0')).toBe('400000');
-    expect(valueOf(args, '-maxrate:v:0')).toBe('440000');
-    expect(valueOf(args, '-bufsize:v:0')).toBe('400000');
-    expect(valueOf(args, '-level:v:0')).toBe('3.0');
-    expect(valueOf(args, '-b:v:2')).toBe('1500000');
-    expect(valueOf(args, '-maxrate:v:2')).toBe('1650000');
-    expect(valueOf(args, '-level:v:2')).toBe('3.1');
+    expect(argAfter(args, '-c:v')).toBe('libx264');
+    expect(argAfter(args, '-preset')).toBe('veryfast');
+    expect(argAfter(args, '-x264-params')).toBe('me=dia:subme=1');
+    expect(argAfter(args, '-profile:v')).toBe('main');
+    expect(argAfter(args, '-b:v:0')).toBe('400000');
+    expect(argAfter(args, '-maxrate:v:0')).toBe('440000');
+    expect(argAfter(args, '-bufsize:v:0')).toBe('400000');
+    expect(argAfter(args, '-level:v:0')).toBe('3.0');
+    expect(argAfter(args, '-b:v:2')).toBe('1500000');
+    expect(argAfter(args, '-maxrate:v:2')).toBe('1650000');
+    expect(argAfter(args, '-level:v:2')).toBe('3.1');
   });
 
   it('writes growing EVENT playlists and segments per tier, without ffmpeg\'s master playlist', () => {
     const args = hls(landscape, true);
-    expect(valueOf(args, '-f')).toBe('hls');
-    expect(valueOf(args, '-hls_playlist_type')).toBe('event');
-    expect(valueOf(args, '-hls_list_size')).toBe('0');
-    expect(valueOf(args, '-hls_flags')).toBe('independent_segments+temp_file');
-    expect(valueOf(args, '-hls_segment_filename')).toBe(join('/out', '%v', 'seg_%05d.ts'));
+    expect(argAfter(args, '-f')).toBe('hls');
+    expect(argAfter(args, '-hls_playlist_type')).toBe('event');
+    expect(argAfter(args, '-hls_list_size')).toBe('0');
+    expect(argAfter(args, '-hls_flags')).toBe('independent_segments+temp_file');
+    expect(argAfter(args, '-hls_segment_filename')).toBe(join('/out', '%v', 'seg_%05d.ts'));
     expect(args[args.length - 1]).toBe(join('/out', '%v', 'index.m3u8'));
     expect(args).not.toContain('-master_pl_name');
   });
 
   it('reports progress on stdout and keeps stderr for errors', () => {
     const args = hls(landscape, true);
-    expect(valueOf(args, '-progress')).toBe('pipe:1');
+    expect(argAfter(args, '-progress')).toBe('pipe:1');
     expect(args).toContain('-nostats');
     expect(args).toContain('-nostdin');
     // Options before -i apply to the input; -progress must come before the output.
@@ -113,7 +113,7 @@ describe('buildHlsArgs', () => {
   });
 
   it('drops source metadata', () => {
-    expect(valueOf(hls(landscape, true), '-map_metadata')).toBe('-1');
+    expect(argAfter(hls(landscape, true), '-map_metadata')).toBe('-1');
   });
 
   it('refuses an empty ladder', () => {
@@ -137,22 +137,22 @@ describe('buildPosterArgs', () => {
     expect(posterSeekSeconds(20)).toBe(2);
     expect(posterSeekSeconds(600)).toBe(3);
     const args = buildPosterArgs({ input: '/in', output: '/out/poster.jpg', durationSec: 600, width: 1920, height: 1080 });
-    expect(valueOf(args, '-ss')).toBe('3.000');
+    expect(argAfter(args, '-ss')).toBe('3.000');
     expect(args.indexOf('-ss')).toBeLessThan(args.indexOf('-i'));
   });
 
   it('picks a representative frame, at most 480 high, JPEG quality 4', () => {
     const args = buildPosterArgs({ input: '/in', output: '/out/poster.jpg', durationSec: 60, width: 1920, height: 1080 });
-    expect(valueOf(args, '-vf')).toBe('scale=854:480,setsar=1,thumbnail=50');
-    expect(valueOf(args, '-frames:v')).toBe('1');
-    expect(valueOf(args, '-q:v')).toBe('4');
+    expect(argAfter(args, '-vf')).toBe('scale=854:480,setsar=1,thumbnail=50');
+    expect(argAfter(args, '-frames:v')).toBe('1');
+    expect(argAfter(args, '-q:v')).toBe('4');
     expect(args[args.length - 1]).toBe('/out/poster.jpg');
   });
 
   it('keeps portrait and small sources at their aspect, never upscaled', () => {
     const portrait = buildPosterArgs({ input: '/in', output: '/o.jpg', durationSec: 9, width: 720, height: 1280 });
-    expect(valueOf(portrait, '-vf')).toMatch(/^scale=270:480,/);
+    expect(argAfter(portrait, '-vf')).toMatch(/^scale=270:480,/);
     const small = buildPosterArgs({ input: '/in', output: '/o.jpg', durationSec: 9, width: 640, height: 360 });
-    expect(valueOf(small, '-vf')).toMatch(/^scale=640:360,/);
+    expect(argAfter(small, '-vf')).toMatch(/^scale=640:360,/);
   });
 });

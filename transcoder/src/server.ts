@@ -310,7 +310,7 @@ async function main(): Promise<void> {
     console.error(`The transcoder cannot start: ${control}`);
     process.exit(1);
   }
-  let binaries;
+  let binaries: Awaited<ReturnType<typeof resolveBinaries>>;
   try {
     binaries = await resolveBinaries();
   } catch (err) {

@@ -1,7 +1,7 @@
 import { createScheduledController, env, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
-import { UploadSession, type PatchRequest } from "../src/tus/upload-session.ts";
+import type { UploadSession, PatchRequest } from "../src/tus/upload-session.ts";
 import { MiB } from "../src/tus/part-layout.ts";
 import { findVideo } from "../src/db/videos.ts";
 import { sourceKey } from "../src/storage/keys.ts";
@@ -122,7 +122,11 @@ describe("UploadSession", () => {
 /** A body the test feeds by hand: `push` bytes, then `close`. */
 function controlledBody() {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  const stream = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+    },
+  });
   return { stream, push: (bytes: Uint8Array) => controller.enqueue(bytes), close: () => controller.close() };
 }
 

@@ -104,7 +104,7 @@ describe("creation (POST)", () => {
   it("needs a valid JWT", async () => {
     const headers = tus(null, { "Upload-Length": "10", "Upload-Metadata": metadataHeader({ filename: "a.mp4", filetype: "video/mp4" }) });
     expect((await SELF.fetch(UPLOADS, { method: "POST", headers })).status).toBe(401);
-    const forged = alice.slice(0, -4) + "AAAA";
+    const forged = `${alice.slice(0, -4)}AAAA`;
     expect((await SELF.fetch(UPLOADS, { method: "POST", headers: { ...headers, Authorization: `Bearer ${forged}` } })).status).toBe(401);
   });
 
@@ -211,9 +211,16 @@ describe("PATCH", () => {
   it("a slow body is stored as it goes: HEAD reports its bytes while the PATCH still runs", async () => {
     const { url } = await createUpload(alice, 10_000);
     let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+      },
+    });
     let answered = false;
-    const running = patch(alice, url, 0, body).then((res) => ((answered = true), res));
+    const running = patch(alice, url, 0, body).then((res) => {
+      answered = true;
+      return res;
+    });
     let sent = 0;
     let seen = 0;
     // Trickle 100 bytes every 200 ms until HEAD sees some of them (or 20 s pass: a failure).

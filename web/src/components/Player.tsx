@@ -149,6 +149,7 @@ export function Player(props: { url: string; poster?: string | null; title: stri
 
   return (
     <div class="player" data-engine={engine ?? ""} data-level={playing ?? ""}>
+      {/* biome-ignore lint/a11y/useMediaCaption: creators upload no caption tracks yet; the player shows them once they exist. */}
       <video
         ref={videoRef}
         controls

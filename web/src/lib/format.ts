@@ -101,7 +101,7 @@ export class SpeedMeter {
     const dt = at - this.lastAt;
     if (dt < this.minWindowMs) return this.rate;
     const current = ((bytes - this.lastBytes) * 1000) / dt;
-    const weight = 1 - Math.pow(0.5, dt / this.halfLifeMs);
+    const weight = 1 - 0.5 ** (dt / this.halfLifeMs);
     this.rate = this.rate === null ? current : this.rate + weight * (current - this.rate);
     this.lastAt = at;
     this.lastBytes = bytes;

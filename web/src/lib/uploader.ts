@@ -85,7 +85,7 @@ export class UploadController {
 
   private set(patch: Partial<UploadState>): void {
     this.state = { ...this.state, ...patch };
-    this.listeners.forEach((l) => l(this.state));
+    for (const l of this.listeners) l(this.state);
   }
 
   /** Prepares an upload of `file`; offers to resume if this device has a half-finished one of it. */

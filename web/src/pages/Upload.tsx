@@ -60,6 +60,7 @@ export function UploadPage() {
             <span>{t("upload.videoTitle")}</span>
             <input name="title" maxLength={200} value={title} onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} dir="auto" />
           </label>
+          {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target only; the file input inside it is the keyboard path. */}
           <div
             class={`dropzone${dragging ? " dragging" : ""}`}
             onDragOver={(e) => {
@@ -115,6 +116,7 @@ export function UploadPage() {
               : t("upload.resumeFoundNoPercent", { name: state.fileName, date: date(state.previous.createdAt) })}
           </p>
           <div class="actions">
+            {/* biome-ignore lint/a11y/noAutofocus: the one action the page offers after a reload; Enter resumes the upload. */}
             <button type="button" class="primary" onClick={() => uploader.continuePrevious()} autoFocus>
               {t("upload.resume")}
             </button>

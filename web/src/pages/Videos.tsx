@@ -25,7 +25,7 @@ export function VideosPage() {
     }
   };
   useEffect(() => void load(), []);
-  usePoll(load, 5000, videos !== null && videos.some((v) => !isSettled(v)), [videos?.length]);
+  usePoll(load, 5000, videos?.some((v) => !isSettled(v)) ?? false, [videos?.length]);
 
   const remove = async (v: VideoResponse) => {
     if (!confirm(t("videos.deleteConfirm", { title: v.title }))) return;

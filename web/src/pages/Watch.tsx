@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, isSettled, type VideoResponse } from "../lib/api.ts";
+import { api, type ApiError, isSettled, type VideoResponse } from "../lib/api.ts";
 import { formatDuration } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { usePoll } from "../lib/router.tsx";

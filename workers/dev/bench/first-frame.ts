@@ -81,7 +81,12 @@ async function servePlan(planDir: string): Promise<{ port: number; close(): Prom
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { port: (server.address() as { port: number }).port, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  return { port: (server.address() as { port: number }).port, close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

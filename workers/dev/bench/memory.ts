@@ -47,7 +47,12 @@ export function processTree(root: number): number[] {
   const tree = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const pid of pids) if (!tree.has(pid) && tree.has(parentOf(pid))) (tree.add(pid), (grew = true));
+    for (const pid of pids) {
+      if (!tree.has(pid) && tree.has(parentOf(pid))) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
   }
   return [...tree];
 }
@@ -100,7 +105,10 @@ async function sampleIsolate(inspectorPort: number, collectEveryMs?: number): Pr
   const call = (method: string) =>
     new Promise<HeapUsage | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), 5_000);
-      replies.set(++id, (result) => (clearTimeout(timer), resolve(result)));
+      replies.set(++id, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
       ws.send(JSON.stringify({ id, method }));
     });
   const used = async () => {

@@ -34,7 +34,7 @@ export function encodePlanLadder(source: string, dir: string): { seconds: number
       plan,
     );
   }
-  const master = ["#EXTM3U", ...PLAN_TIERS.flatMap((t) => [`#EXT-X-STREAM-INF:BANDWIDTH=${(parseInt(t.bitrate) + 128) * 1000},RESOLUTION=${Math.round((t.height * 16) / 9 / 2) * 2}x${t.height}`, `${t.name}.m3u8`])];
+  const master = ["#EXTM3U", ...PLAN_TIERS.flatMap((t) => [`#EXT-X-STREAM-INF:BANDWIDTH=${(parseInt(t.bitrate, 10) + 128) * 1000},RESOLUTION=${Math.round((t.height * 16) / 9 / 2) * 2}x${t.height}`, `${t.name}.m3u8`])];
   writeFileSync(join(plan, "index.m3u8"), `${master.join("\n")}\n`);
   return { seconds, dir: plan };
 }

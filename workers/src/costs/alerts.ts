@@ -42,7 +42,10 @@ async function deliver(env: Env, id: number, alert: CostAlert, fetcher: Fetcher)
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ source: "edge-video", ...alert }),
     })
-      .then(async (res) => (await res.body?.cancel(), res.ok))
+      .then(async (res) => {
+        await res.body?.cancel();
+        return res.ok;
+      })
       .catch(() => false);
     await env.DB.prepare("UPDATE cost_alerts SET delivery_attempts = ?, delivered = ? WHERE id = ?").bind(attempt + 1, ok ? 1 : 0, id).run();
     if (ok) return;

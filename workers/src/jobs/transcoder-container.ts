@@ -10,7 +10,7 @@ export class TranscoderContainer extends Container {
   override defaultPort = 8788;
   override sleepAfter = "5m";
 
-  constructor(ctx: DurableObjectState<{}>, env: Cloudflare.Env) {
+  constructor(ctx: DurableObjectState<Record<string, never>>, env: Cloudflare.Env) {
     super(ctx, env);
     // The key is derived asynchronously; no request reaches the container before it is set.
     void ctx.blockConcurrencyWhile(async () => {

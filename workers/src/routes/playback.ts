@@ -94,7 +94,7 @@ async function respond(request: Request, stored: Response, extra: Record<string,
   for (const [k, v] of Object.entries(extra)) headers.set(k, v);
   const etag = headers.get("ETag");
   const ifNoneMatch = request.headers.get("If-None-Match");
-  if (etag && ifNoneMatch && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+  if (etag && ifNoneMatch?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
     await stored.body?.cancel();
     headers.delete("Content-Length");
     return new Response(null, { status: 304, headers });

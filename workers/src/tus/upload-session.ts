@@ -152,7 +152,7 @@ export class UploadSession extends DurableObject<Env> {
   /** Expiry sweep (cron): frees the storage of an unfinished upload whose time is up. */
   async expire(now: number): Promise<boolean> {
     const row = this.row();
-    if (!row || row.state !== "receiving" || row.expires_at > now) return false;
+    if (row?.state !== "receiving" || row.expires_at > now) return false;
     await this.stopActive();
     await this.discardStorage(this.row()!, "expired");
     return true;
