@@ -3,20 +3,20 @@
  * correct ladder or a permanent failure with a sentence a creator can read — never a hang, never a
  * broken output.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TranscodeRequest } from '../../workers/src/shared/transcode.ts';
-import { resolveBinaries, type FfmpegBinaries } from './binaries.ts';
-import type { Logger } from './ffmpeg.ts';
-import { runJob } from './job.ts';
-import { playlistSegments } from './outputs.ts';
-import { WorkerTwin } from './testing/worker-twin.ts';
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TranscodeRequest } from "../../workers/src/shared/transcode.ts";
+import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
+import type { Logger } from "./ffmpeg.ts";
+import { runJob } from "./job.ts";
+import { playlistSegments } from "./outputs.ts";
+import { WorkerTwin } from "./testing/worker-twin.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const dir = mkdtempSync(join(tmpdir(), 'transcoder-bad-inputs-'));
+const dir = mkdtempSync(join(tmpdir(), "transcoder-bad-inputs-"));
 let bin: FfmpegBinaries;
 let twin: WorkerTwin;
 
@@ -32,7 +32,26 @@ afterAll(async () => {
 /** A clip made by ffmpeg from lavfi sources with the given output options. */
 function clip(name: string, input: string, seconds: number, output: string[]): string {
   const file = join(dir, name);
-  execFileSync(bin.ffmpegPath, ['-v', 'error', '-y', '-f', 'lavfi', '-i', input, '-f', 'lavfi', '-i', 'sine=frequency=300', '-t', String(seconds), ...output, '-c:a', 'aac', '-shortest', file]);
+  execFileSync(bin.ffmpegPath, [
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    input,
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=300",
+    "-t",
+    String(seconds),
+    ...output,
+    "-c:a",
+    "aac",
+    "-shortest",
+    file,
+  ]);
   return file;
 }
 
@@ -42,12 +61,20 @@ async function transcode(file: string) {
   const token = `t-${counter}`;
   const job = twin.addJob(videoId, { source: readFileSync(file), tokens: [token] });
   const request: TranscodeRequest = { videoId, attempt: 1, token, callbackBase: twin.callbackBase(videoId), segmentSeconds: 2 };
-  const workDir = mkdtempSync(join(dir, 'work-'));
-  const result = await runJob(request, { ...bin, workDir, logger: quiet, signal: new AbortController().signal, pollMs: 200, progressIntervalMs: 250, backoffMs: 50 });
+  const workDir = mkdtempSync(join(dir, "work-"));
+  const result = await runJob(request, {
+    ...bin,
+    workDir,
+    logger: quiet,
+    signal: new AbortController().signal,
+    pollMs: 200,
+    progressIntervalMs: 250,
+    backoffMs: 50,
+  });
   return { job, result };
 }
 
-function expectComplete(job: ReturnType<WorkerTwin['addJob']>, tiers: string[]) {
+function expectComplete(job: ReturnType<WorkerTwin["addJob"]>, tiers: string[]) {
   for (const tier of tiers) {
     const playlist = job.files.get(`${tier}/index.m3u8`)!.toString();
     expect(playlist).toMatch(/#EXT-X-ENDLIST\s*$/);
@@ -55,53 +82,87 @@ function expectComplete(job: ReturnType<WorkerTwin['addJob']>, tiers: string[]) 
   }
 }
 
-describe('awkward sources', () => {
-  it('4K: the ladder stops at 720p', async () => {
-    const file = clip('4k.mp4', 'testsrc2=size=3840x2160:rate=30', 1, ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+describe("awkward sources", () => {
+  it("4K: the ladder stops at 720p", async () => {
+    const file = clip("4k.mp4", "testsrc2=size=3840x2160:rate=30", 1, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]);
     const { job, result } = await transcode(file);
     expect(result).toMatchObject({ ok: true });
     if (!result?.ok) return;
-    expect(result.renditions.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(['240p:426x240', '480p:854x480', '720p:1280x720']);
-    expectComplete(job, ['240p', '480p', '720p']);
+    expect(result.renditions.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(["240p:426x240", "480p:854x480", "720p:1280x720"]);
+    expectComplete(job, ["240p", "480p", "720p"]);
   });
 
-  it('HEVC: decoded and re-encoded to H.264 tiers', async () => {
-    const file = clip('hevc.mp4', 'testsrc2=size=1280x720:rate=30', 2, ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p', '-tag:v', 'hvc1']);
+  it("HEVC: decoded and re-encoded to H.264 tiers", async () => {
+    const file = clip("hevc.mp4", "testsrc2=size=1280x720:rate=30", 2, [
+      "-c:v",
+      "libx265",
+      "-preset",
+      "ultrafast",
+      "-x265-params",
+      "log-level=error",
+      "-pix_fmt",
+      "yuv420p",
+      "-tag:v",
+      "hvc1",
+    ]);
     const { job, result } = await transcode(file);
     expect(result).toMatchObject({ ok: true });
-    expect(job.files.get('index.m3u8')!.toString()).toContain('avc1.');
-    expectComplete(job, ['240p', '480p', '720p']);
+    expect(job.files.get("index.m3u8")!.toString()).toContain("avc1.");
+    expectComplete(job, ["240p", "480p", "720p"]);
   });
 
-  it('variable frame rate (a phone dropping frames): durations kept, keyframes aligned', async () => {
+  it("variable frame rate (a phone dropping frames): durations kept, keyframes aligned", async () => {
     // Keep 4 frames of every 7 with their original timestamps: irregular gaps, as from a phone.
-    const file = clip('vfr.mp4', 'testsrc2=size=640x360:rate=30', 6, ['-vf', "select='lt(mod(n\\,7)\\,4)'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+    const file = clip("vfr.mp4", "testsrc2=size=640x360:rate=30", 6, [
+      "-vf",
+      "select='lt(mod(n\\,7)\\,4)'",
+      "-fps_mode",
+      "vfr",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-pix_fmt",
+      "yuv420p",
+    ]);
     const { job, result } = await transcode(file);
     expect(result).toMatchObject({ ok: true });
-    for (const tier of ['240p', '360p']) {
+    for (const tier of ["240p", "360p"]) {
       const playlist = job.files.get(`${tier}/index.m3u8`)!.toString();
       const total = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
       expect(total).toBeCloseTo(6, 0);
     }
-    expect(playlistSegments(job.files.get('240p/index.m3u8')!.toString())).toEqual(playlistSegments(job.files.get('360p/index.m3u8')!.toString()));
+    expect(playlistSegments(job.files.get("240p/index.m3u8")!.toString())).toEqual(
+      playlistSegments(job.files.get("360p/index.m3u8")!.toString()),
+    );
   });
 
-  it('odd dimensions: every tier has even dimensions', async () => {
-    const file = clip('odd.mp4', 'testsrc2=size=641x361:rate=25', 2, ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv444p']);
+  it("odd dimensions: every tier has even dimensions", async () => {
+    const file = clip("odd.mp4", "testsrc2=size=641x361:rate=25", 2, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p"]);
     const { job, result } = await transcode(file);
     expect(result).toMatchObject({ ok: true });
     if (!result?.ok) return;
     for (const r of result.renditions) expect([r.width % 2, r.height % 2]).toEqual([0, 0]);
-    expectComplete(job, result.renditions.map((r) => r.name));
+    expectComplete(
+      job,
+      result.renditions.map((r) => r.name),
+    );
   });
 
-  it('a truncated MP4 (cut before its index) fails permanently with a readable reason', async () => {
-    const file = clip('truncated.mp4', 'testsrc2=size=640x360:rate=30', 4, ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+  it("a truncated MP4 (cut before its index) fails permanently with a readable reason", async () => {
+    const file = clip("truncated.mp4", "testsrc2=size=640x360:rate=30", 4, [
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-pix_fmt",
+      "yuv420p",
+    ]);
     truncateSync(file, Math.floor(statSync(file).size * 0.6));
     const { job, result } = await transcode(file);
     expect(result).toMatchObject({ ok: false, permanent: true });
     if (result?.ok !== false) return;
     expect(result.error).toMatch(/video/i);
-    expect(job.puts.filter((p) => p.path.endsWith('.ts'))).toHaveLength(0);
+    expect(job.puts.filter((p) => p.path.endsWith(".ts"))).toHaveLength(0);
   });
 });

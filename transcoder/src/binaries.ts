@@ -10,20 +10,20 @@
  *      @ffprobe-installer/ffprobe (old, 4.1, but runs anywhere). They are not dependencies;
  *      they are used only if someone installed them.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
 
 export interface FfmpegBinaries {
   ffmpegPath: string;
   ffprobePath: string;
 }
 
-type Tool = 'ffmpeg' | 'ffprobe';
+type Tool = "ffmpeg" | "ffprobe";
 
-const ENV_VAR: Record<Tool, string> = { ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' };
+const ENV_VAR: Record<Tool, string> = { ffmpeg: "FFMPEG_PATH", ffprobe: "FFPROBE_PATH" };
 const INSTALLER_PACKAGE: Record<Tool, string> = {
-  ffmpeg: '@ffmpeg-installer/ffmpeg',
-  ffprobe: '@ffprobe-installer/ffprobe',
+  ffmpeg: "@ffmpeg-installer/ffmpeg",
+  ffprobe: "@ffprobe-installer/ffprobe",
 };
 
 function isExecutableFile(path: string): boolean {
@@ -39,7 +39,7 @@ function isExecutableFile(path: string): boolean {
 /** A `which` over PATH, done in-process (no shell, works in minimal images without `which`). */
 export function findOnPath(name: string, pathVar: string | undefined = process.env.PATH): string | undefined {
   if (!pathVar) return undefined;
-  const names = process.platform === 'win32' ? [`${name}.exe`, name] : [name];
+  const names = process.platform === "win32" ? [`${name}.exe`, name] : [name];
   for (const dir of pathVar.split(delimiter)) {
     if (!dir) continue;
     for (const candidate of names) {
@@ -57,7 +57,7 @@ async function fromInstallerPackage(tool: Tool): Promise<string | undefined> {
     const candidates = [mod, (mod as { default?: unknown }).default];
     for (const c of candidates) {
       const path = (c as { path?: unknown } | undefined)?.path;
-      if (typeof path === 'string' && isExecutableFile(path)) return path;
+      if (typeof path === "string" && isExecutableFile(path)) return path;
     }
   } catch {
     // Not installed: that is the normal case.
@@ -75,13 +75,11 @@ export async function resolveBinary(tool: Tool): Promise<string> {
   }
   const found = findOnPath(tool) ?? (await fromInstallerPackage(tool));
   if (found) return found;
-  throw new Error(
-    `${tool} was not found: install it (Debian: apt-get install -y ffmpeg) or set ${ENV_VAR[tool]}.`,
-  );
+  throw new Error(`${tool} was not found: install it (Debian: apt-get install -y ffmpeg) or set ${ENV_VAR[tool]}.`);
 }
 
 /** Resolve both binaries once at start-up and pass the result down. */
 export async function resolveBinaries(): Promise<FfmpegBinaries> {
-  const [ffmpegPath, ffprobePath] = await Promise.all([resolveBinary('ffmpeg'), resolveBinary('ffprobe')]);
+  const [ffmpegPath, ffprobePath] = await Promise.all([resolveBinary("ffmpeg"), resolveBinary("ffprobe")]);
   return { ffmpegPath, ffprobePath };
 }

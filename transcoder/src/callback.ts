@@ -6,21 +6,28 @@
  * PUTs and the result POST are retried on network errors, 429 and 5xx (3 tries, backoff);
  * any other status is an error. Progress posts are not retried here: the next tick is the retry.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { JOB_ROUTES, OUTPUT_FILE, parseTranscodeProgress, parseTranscodeResult, type TranscodeProgress, type TranscodeResult } from '../../workers/src/shared/transcode.ts';
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import {
+  JOB_ROUTES,
+  OUTPUT_FILE,
+  parseTranscodeProgress,
+  parseTranscodeResult,
+  type TranscodeProgress,
+  type TranscodeResult,
+} from "../../workers/src/shared/transcode.ts";
 
 /** A report that does not pass the shared schema: a bug on this side, caught before the Worker sees it. */
 export class MalformedReportError extends Error {
-  override name = 'MalformedReportError';
+  override name = "MalformedReportError";
 }
 
 /** The Worker answered 409: the attempt was cancelled or superseded. Stop, report nothing. */
 export class JobStoppedError extends Error {
-  override name = 'JobStoppedError';
+  override name = "JobStoppedError";
   constructor(what: string) {
     super(`The Worker refused ${what} (409): this attempt was cancelled or superseded.`);
   }
@@ -28,7 +35,7 @@ export class JobStoppedError extends Error {
 
 /** A call that failed for good (after retries, or with a status that is not worth retrying). */
 export class CallbackError extends Error {
-  override name = 'CallbackError';
+  override name = "CallbackError";
   readonly status: number | undefined;
   constructor(message: string, status?: number) {
     super(message);
@@ -60,14 +67,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     function onAbort(): void {
       clearTimeout(timer);
       reject(signal.reason);
     }
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -82,7 +89,7 @@ export class JobCallbacks {
   private readonly backoffMs: number;
 
   constructor(opts: CallbackOptions) {
-    this.base = opts.callbackBase.replace(/\/+$/, '');
+    this.base = opts.callbackBase.replace(/\/+$/, "");
     this.token = opts.token;
     this.signal = opts.signal;
     this.fetch = opts.fetch ?? globalThis.fetch;
@@ -104,13 +111,13 @@ export class JobCallbacks {
    */
   async downloadSource(dest: string, onBytes?: (received: number, total: number) => void): Promise<DownloadedSource> {
     const res = await this.fetch(this.url(JOB_ROUTES.source), { headers: this.headers(), signal: this.signal });
-    if (res.status === 409) throw new JobStoppedError('the source download');
+    if (res.status === 409) throw new JobStoppedError("the source download");
     if (res.status !== 200 || !res.body) {
       await res.body?.cancel();
       throw new CallbackError(`Downloading the source failed with HTTP ${res.status}.`, res.status);
     }
-    const total = Number(res.headers.get('content-length') ?? 0) || 0;
-    const hash = createHash('sha256');
+    const total = Number(res.headers.get("content-length") ?? 0) || 0;
+    const hash = createHash("sha256");
     let received = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
@@ -120,16 +127,13 @@ export class JobCallbacks {
         done(null, chunk);
       },
     });
-    await pipeline(
-      Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>),
-      meter,
-      createWriteStream(dest),
-      { signal: this.signal },
-    );
+    await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>), meter, createWriteStream(dest), {
+      signal: this.signal,
+    });
     if (total && received !== total) {
       throw new CallbackError(`The source download ended after ${received} of ${total} bytes.`);
     }
-    return { bytes: received, sha256: hash.digest('hex') };
+    return { bytes: received, sha256: hash.digest("hex") };
   }
 
   /**
@@ -137,7 +141,7 @@ export class JobCallbacks {
    * returns the final successful response.
    */
   private async withRetries(what: string, timeoutMs: number, send: (signal: AbortSignal) => Promise<Response>): Promise<Response> {
-    let lastError = '';
+    let lastError = "";
     for (let attempt = 1; attempt <= this.tries; attempt++) {
       if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2), this.signal);
       let res: Response;
@@ -162,8 +166,8 @@ export class JobCallbacks {
     if (!OUTPUT_FILE.test(path)) throw new Error(`Output path "${path}" does not match OUTPUT_FILE.`);
     const res = await this.withRetries(`uploading ${path}`, PUT_TIMEOUT_MS, (signal) =>
       this.fetch(this.url(JOB_ROUTES.file(path)), {
-        method: 'PUT',
-        headers: this.headers({ 'content-type': contentType }),
+        method: "PUT",
+        headers: this.headers({ "content-type": contentType }),
         body,
         signal,
       }),
@@ -179,13 +183,13 @@ export class JobCallbacks {
     const checked = parseTranscodeProgress(progress);
     if (!checked.ok) throw new MalformedReportError(`Refusing to send a malformed progress report: ${checked.error}`);
     const res = await this.fetch(this.url(JOB_ROUTES.progress), {
-      method: 'POST',
-      headers: this.headers({ 'content-type': 'application/json' }),
+      method: "POST",
+      headers: this.headers({ "content-type": "application/json" }),
       body: JSON.stringify(checked.value),
       signal: AbortSignal.any([this.signal, AbortSignal.timeout(POST_TIMEOUT_MS)]),
     });
     await res.body?.cancel();
-    if (res.status === 409) throw new JobStoppedError('a progress report');
+    if (res.status === 409) throw new JobStoppedError("a progress report");
     return res.ok;
   }
 
@@ -196,10 +200,10 @@ export class JobCallbacks {
   async postResult(result: TranscodeResult): Promise<void> {
     const checked = parseTranscodeResult(result);
     if (!checked.ok) throw new MalformedReportError(`Refusing to send a malformed result: ${checked.error}`);
-    const res = await this.withRetries('posting the result', POST_TIMEOUT_MS, (signal) =>
+    const res = await this.withRetries("posting the result", POST_TIMEOUT_MS, (signal) =>
       this.fetch(this.url(JOB_ROUTES.result), {
-        method: 'POST',
-        headers: this.headers({ 'content-type': 'application/json' }),
+        method: "POST",
+        headers: this.headers({ "content-type": "application/json" }),
         body: JSON.stringify(checked.value),
         signal,
       }),

@@ -1,20 +1,20 @@
-import { describe, expect, it } from 'vitest';
-import { avc1Codec, h264LevelFor } from './codecs.ts';
+import { describe, expect, it } from "vitest";
+import { avc1Codec, h264LevelFor } from "./codecs.ts";
 
-describe('h264LevelFor', () => {
-  it('picks the lowest level that fits size and rate', () => {
-    expect(h264LevelFor(426, 240, 30).name).toBe('3.0');
-    expect(h264LevelFor(854, 480, 25).name).toBe('3.0'); // 1620 MBs × 25 = 40500
-    expect(h264LevelFor(854, 480, 30).name).toBe('3.1');
-    expect(h264LevelFor(1280, 720, 30).name).toBe('3.1');
-    expect(h264LevelFor(720, 1280, 30).name).toBe('3.1');
-    expect(h264LevelFor(1680, 720, 30).name).toBe('3.2'); // 21:9 at 720p: 4725 MBs
+describe("h264LevelFor", () => {
+  it("picks the lowest level that fits size and rate", () => {
+    expect(h264LevelFor(426, 240, 30).name).toBe("3.0");
+    expect(h264LevelFor(854, 480, 25).name).toBe("3.0"); // 1620 MBs × 25 = 40500
+    expect(h264LevelFor(854, 480, 30).name).toBe("3.1");
+    expect(h264LevelFor(1280, 720, 30).name).toBe("3.1");
+    expect(h264LevelFor(720, 1280, 30).name).toBe("3.1");
+    expect(h264LevelFor(1680, 720, 30).name).toBe("3.2"); // 21:9 at 720p: 4725 MBs
   });
 });
 
-describe('avc1Codec', () => {
-  it('spells Main profile with constraint_set1 and the level in hex', () => {
-    expect(avc1Codec(1280, 720, 30)).toBe('avc1.4d401f');
-    expect(avc1Codec(426, 240, 30)).toBe('avc1.4d401e');
+describe("avc1Codec", () => {
+  it("spells Main profile with constraint_set1 and the level in hex", () => {
+    expect(avc1Codec(1280, 720, 30)).toBe("avc1.4d401f");
+    expect(avc1Codec(426, 240, 30)).toBe("avc1.4d401e");
   });
 });

@@ -6,7 +6,7 @@
  */
 
 /** H.264 Main profile: plays on every HLS client, including old phones and TVs (no High needed). */
-export const H264_PROFILE = 'main';
+export const H264_PROFILE = "main";
 
 /** profile_idc 77 (Main) and the constraint byte x264 writes for it (constraint_set1_flag). */
 const MAIN_PROFILE_IDC = 0x4d;
@@ -25,13 +25,13 @@ interface H264Level {
 
 /** ITU-T H.264 Table A-1, from 3.0 up (below 3.0 buys nothing: every HLS client does 3.0). */
 const LEVELS: readonly H264Level[] = [
-  { name: '3.0', idc: 30, maxFrameMbs: 1620, maxMbps: 40_500 },
-  { name: '3.1', idc: 31, maxFrameMbs: 3600, maxMbps: 108_000 },
-  { name: '3.2', idc: 32, maxFrameMbs: 5120, maxMbps: 216_000 },
-  { name: '4.0', idc: 40, maxFrameMbs: 8192, maxMbps: 245_760 },
-  { name: '4.2', idc: 42, maxFrameMbs: 8704, maxMbps: 522_240 },
-  { name: '5.0', idc: 50, maxFrameMbs: 22_080, maxMbps: 589_824 },
-  { name: '5.1', idc: 51, maxFrameMbs: 36_864, maxMbps: 983_040 },
+  { name: "3.0", idc: 30, maxFrameMbs: 1620, maxMbps: 40_500 },
+  { name: "3.1", idc: 31, maxFrameMbs: 3600, maxMbps: 108_000 },
+  { name: "3.2", idc: 32, maxFrameMbs: 5120, maxMbps: 216_000 },
+  { name: "4.0", idc: 40, maxFrameMbs: 8192, maxMbps: 245_760 },
+  { name: "4.2", idc: 42, maxFrameMbs: 8704, maxMbps: 522_240 },
+  { name: "5.0", idc: 50, maxFrameMbs: 22_080, maxMbps: 589_824 },
+  { name: "5.1", idc: 51, maxFrameMbs: 36_864, maxMbps: 983_040 },
 ];
 
 /**
@@ -55,7 +55,7 @@ export function h264LevelFor(width: number, height: number, fps: number): H264Le
 }
 
 function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
+  return n.toString(16).padStart(2, "0");
 }
 
 /** e.g. "avc1.4d401f" for Main@3.1. */
@@ -65,4 +65,4 @@ export function avc1Codec(width: number, height: number, fps: number): string {
 }
 
 /** AAC-LC (audio object type 2). */
-export const AAC_LC_CODEC = 'mp4a.40.2';
+export const AAC_LC_CODEC = "mp4a.40.2";

@@ -10,14 +10,14 @@
  *   <dir>/index.m3u8               written by us (writeMasterPlaylist), not by ffmpeg
  *   <dir>/poster.jpg               buildPosterArgs
  */
-import { join } from 'node:path';
-import type { Rendition } from '../../workers/src/shared/transcode.ts';
-import { H264_PROFILE, h264LevelFor } from './codecs.ts';
-import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf } from './ladder.ts';
+import { join } from "node:path";
+import type { Rendition } from "../../workers/src/shared/transcode.ts";
+import { H264_PROFILE, h264LevelFor } from "./codecs.ts";
+import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf } from "./ladder.ts";
 
-export { runFfmpeg, AbortError, FfmpegError, KILL_GRACE_MS, type Logger, type RunFfmpegOptions } from './run-ffmpeg.ts';
-export { ProgressParser } from './progress.ts';
-export { writeMasterPlaylist, variantPlaylistUri } from './master-playlist.ts';
+export { runFfmpeg, AbortError, FfmpegError, KILL_GRACE_MS, type Logger, type RunFfmpegOptions } from "./run-ffmpeg.ts";
+export { ProgressParser } from "./progress.ts";
+export { writeMasterPlaylist, variantPlaylistUri } from "./master-playlist.ts";
 
 /**
  * x264 speed/quality trade-off, measured on the full 240/480/720 ladder from a 60 s 720p30
@@ -27,8 +27,8 @@ export { writeMasterPlaylist, variantPlaylistUri } from './master-playlist.ts';
  * about 4x realtime when both cores are free, at -0.3 dB SSIM from plain veryfast: it keeps the
  * lookahead and mb-tree, which matter most at these low bitrates.
  */
-export const DEFAULT_X264_PRESET = 'veryfast';
-export const DEFAULT_X264_PARAMS = 'me=dia:subme=1';
+export const DEFAULT_X264_PRESET = "veryfast";
+export const DEFAULT_X264_PARAMS = "me=dia:subme=1";
 
 export interface HlsArgsOptions {
   input: string;
@@ -53,8 +53,8 @@ export const AAC_PRIMING_SAMPLES = 1024;
 const AUDIO_SYNC_ONLY_AT_START = 100_000;
 
 /** Segment and playlist file names; `%v` is replaced by ffmpeg with the tier's name. */
-export const SEGMENT_PATTERN = 'seg_%05d.ts';
-export const VARIANT_PLAYLIST = 'index.m3u8';
+export const SEGMENT_PATTERN = "seg_%05d.ts";
+export const VARIANT_PLAYLIST = "index.m3u8";
 
 /**
  * A frame rate as ffmpeg likes it: NTSC-style rates as exact fractions (29.97 → 30000/1001) so
@@ -75,15 +75,13 @@ export function ffmpegRate(fps: number): string {
  */
 function filterGraph(renditions: readonly Rendition[], sourceFps: number): string {
   const outFps = capFrameRate(sourceFps);
-  const pre = outFps < sourceFps ? `fps=${ffmpegRate(outFps)},` : '';
-  const branches = renditions.map((_, i) => `[s${i}]`).join('');
+  const pre = outFps < sourceFps ? `fps=${ffmpegRate(outFps)},` : "";
+  const branches = renditions.map((_, i) => `[s${i}]`).join("");
   const head = `[0:V:0]${pre}split=${renditions.length}${branches}`;
   // setsar=1: the ladder computed display sizes (non-square source pixels already accounted for).
   // format=yuv420p: Main profile is 8-bit 4:2:0; 10-bit or 4:2:2 phone footage must be converted.
-  const scalers = renditions.map(
-    (r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[v${i}]`,
-  );
-  return [head, ...scalers].join(';');
+  const scalers = renditions.map((r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[v${i}]`);
+  return [head, ...scalers].join(";");
 }
 
 /**
@@ -104,63 +102,80 @@ function keyframeExpression(interval: number, first: number): string {
 
 export function buildHlsArgs(opts: HlsArgsOptions): string[] {
   const { input, outputDir, renditions, hasAudio, fps, segmentSeconds } = opts;
-  if (renditions.length === 0) throw new Error('buildHlsArgs needs at least one rendition.');
+  if (renditions.length === 0) throw new Error("buildHlsArgs needs at least one rendition.");
   const outFps = capFrameRate(fps);
   const gop = gopFrames(outFps, segmentSeconds);
   const keyframeSeconds = keyframeIntervalSeconds(segmentSeconds);
   const firstSegmentSeconds = firstSegmentSecondsFor(segmentSeconds);
 
   const args: string[] = [
-    '-hide_banner',
-    '-nostdin',
-    '-y',
-    '-loglevel', 'warning',
+    "-hide_banner",
+    "-nostdin",
+    "-y",
+    "-loglevel",
+    "warning",
     // Progress goes to stdout as key=value blocks; -nostats keeps the human status line off stderr
     // so that stderr holds only warnings and errors (the tail we put in error messages).
-    '-progress', 'pipe:1',
-    '-nostats',
-    '-i', input,
-    '-filter_complex', filterGraph(renditions, fps),
+    "-progress",
+    "pipe:1",
+    "-nostats",
+    "-i",
+    input,
+    "-filter_complex",
+    filterGraph(renditions, fps),
   ];
 
   // Stream order in the output: v0 a0 v1 a1 ... (the audio is mapped once per tier, so each tier
   // carries its own AAC track in its own segments; the input audio is still decoded once).
   renditions.forEach((_, i) => {
-    args.push('-map', `[v${i}]`);
-    if (hasAudio) args.push('-map', '0:a:0');
+    args.push("-map", `[v${i}]`);
+    if (hasAudio) args.push("-map", "0:a:0");
   });
 
   args.push(
     // No source metadata in the outputs: phone clips carry GPS position and device names.
-    '-map_metadata', '-1',
-    '-map_chapters', '-1',
-    '-c:v', 'libx264',
-    '-preset', opts.x264Preset ?? DEFAULT_X264_PRESET,
-    '-profile:v', H264_PROFILE,
+    "-map_metadata",
+    "-1",
+    "-map_chapters",
+    "-1",
+    "-c:v",
+    "libx264",
+    "-preset",
+    opts.x264Preset ?? DEFAULT_X264_PRESET,
+    "-profile:v",
+    H264_PROFILE,
   );
   const x264Params = opts.x264Params ?? DEFAULT_X264_PARAMS;
-  if (x264Params) args.push('-x264-params', x264Params);
+  if (x264Params) args.push("-x264-params", x264Params);
   renditions.forEach((r, i) => {
     args.push(
-      `-level:v:${i}`, h264LevelFor(r.width, r.height, outFps).name,
-      `-b:v:${i}`, String(r.videoBitrate),
-      `-maxrate:v:${i}`, String(maxrateOf(r.videoBitrate)),
-      `-bufsize:v:${i}`, String(bufsizeOf(r.videoBitrate)),
+      `-level:v:${i}`,
+      h264LevelFor(r.width, r.height, outFps).name,
+      `-b:v:${i}`,
+      String(r.videoBitrate),
+      `-maxrate:v:${i}`,
+      String(maxrateOf(r.videoBitrate)),
+      `-bufsize:v:${i}`,
+      String(bufsizeOf(r.videoBitrate)),
     );
   });
 
   args.push(
     // Fixed GOP, identical in every tier: keyframes at the same frames everywhere, so a player
     // can switch tier at any segment boundary, and every segment starts with a keyframe.
-    '-g', String(gop),
-    '-keyint_min', String(gop),
+    "-g",
+    String(gop),
+    "-keyint_min",
+    String(gop),
     // Scene-cut detection would add keyframes where each tier's encoder sees a cut, which differs
     // between resolutions and bitrates: tiers would drift apart and segments would be cut unevenly.
-    '-sc_threshold', '0',
+    "-sc_threshold",
+    "0",
     // Time-based keyframes as well: with a variable-frame-rate source (phones), a frame count is
     // not a duration; forcing by timestamp keeps keyframes on segment boundaries anyway. Keyframes
     // at 0, then at the end of the short first segment (if any), then on the regular grid.
-    '-force_key_frames', keyframeExpression(keyframeSeconds, firstSegmentSeconds),
+    "-force_key_frames",
+    keyframeExpression(keyframeSeconds, firstSegmentSeconds),
   );
 
   if (hasAudio) {
@@ -174,39 +189,46 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     // video, and the real sound stays in sync. Resampled to 48 kHz first, so that first_pts counts
     // output samples and the resampler's own delay is already accounted for. min_hard_comp: only
     // the start is corrected, the rest of the audio is kept as the source has it.
-    args.push('-af', `aresample=48000,aresample=async=1:min_hard_comp=${AUDIO_SYNC_ONLY_AT_START}:first_pts=${AAC_PRIMING_SAMPLES}`);
+    args.push("-af", `aresample=48000,aresample=async=1:min_hard_comp=${AUDIO_SYNC_ONLY_AT_START}:first_pts=${AAC_PRIMING_SAMPLES}`);
     // Stereo 48 kHz AAC-LC everywhere: 5.1 sources are downmixed (128k is a stereo budget).
-    args.push('-c:a', 'aac', '-b:a', String(AUDIO_BITRATE), '-ac', '2', '-ar', '48000');
+    args.push("-c:a", "aac", "-b:a", String(AUDIO_BITRATE), "-ac", "2", "-ar", "48000");
   }
 
-  const varStreamMap = renditions
-    .map((r, i) => (hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`))
-    .join(' ');
+  const varStreamMap = renditions.map((r, i) => (hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`)).join(" ");
 
   args.push(
     // Audio packets can arrive well before the first filtered video frame; the default queue
     // (128 packets) then overflows with "Too many packets buffered".
-    '-max_muxing_queue_size', '4096',
-    '-f', 'hls',
-    '-hls_time', String(segmentSeconds),
+    "-max_muxing_queue_size",
+    "4096",
+    "-f",
+    "hls",
+    "-hls_time",
+    String(segmentSeconds),
     // Short first segments: the very first one half a keyframe interval (1 s), the next ones one
     // interval (2 s instead of 4). Every tier has a segment, and the video is playable, that much
     // sooner; and a player on a slow link waits for ≈ 60 KB of 240p instead of ≈ 250 KB.
-    ...(firstSegmentSeconds < segmentSeconds ? ['-hls_init_time', String(firstSegmentSeconds)] : []),
+    ...(firstSegmentSeconds < segmentSeconds ? ["-hls_init_time", String(firstSegmentSeconds)] : []),
     // EVENT, not VOD: ffmpeg rewrites an EVENT playlist after every segment (so the video can
     // be published while it is being encoded) and appends #EXT-X-ENDLIST when it finishes.
     // With -hls_playlist_type vod, ffmpeg 5.1 writes no playlist at all until the very end
     // (checked). A finished EVENT playlist with ENDLIST is a complete VOD for players.
-    '-hls_playlist_type', 'event',
-    '-hls_list_size', '0',
+    "-hls_playlist_type",
+    "event",
+    "-hls_list_size",
+    "0",
     // independent_segments: every segment starts with a keyframe (true by the GOP rules above);
     // temp_file: segments and playlists are written under a temporary name and renamed, so a
     // reader never sees half a file.
-    '-hls_flags', 'independent_segments+temp_file',
-    '-hls_segment_type', 'mpegts',
-    '-hls_segment_filename', join(outputDir, '%v', SEGMENT_PATTERN),
-    '-var_stream_map', varStreamMap,
-    join(outputDir, '%v', VARIANT_PLAYLIST),
+    "-hls_flags",
+    "independent_segments+temp_file",
+    "-hls_segment_type",
+    "mpegts",
+    "-hls_segment_filename",
+    join(outputDir, "%v", SEGMENT_PATTERN),
+    "-var_stream_map",
+    varStreamMap,
+    join(outputDir, "%v", VARIANT_PLAYLIST),
   );
   return args;
 }
@@ -243,23 +265,34 @@ export function buildPosterArgs(opts: PosterArgsOptions): string[] {
   const width = Math.max(2, 2 * Math.round((opts.width * height) / opts.height / 2));
   const seek = posterSeekSeconds(opts.durationSec).toFixed(3);
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-y',
-    '-loglevel', 'error',
+    "-hide_banner",
+    "-nostdin",
+    "-y",
+    "-loglevel",
+    "error",
     // Before -i: a fast seek (to the keyframe before, then decode to the exact time).
-    '-ss', seek,
-    '-i', opts.input,
-    '-map', '0:V:0',
+    "-ss",
+    seek,
+    "-i",
+    opts.input,
+    "-map",
+    "0:V:0",
     // Scale first so the thumbnail filter buffers small frames; it then picks, of the next
     // POSTER_CANDIDATE_FRAMES frames, the one closest to their average histogram: a typical
     // frame, not a black one or a flash. At end of input it picks among the frames it has.
-    '-vf', `scale=${width}:${height},setsar=1,thumbnail=${POSTER_CANDIDATE_FRAMES}`,
-    '-frames:v', '1',
-    '-an', '-sn', '-dn',
-    '-q:v', String(POSTER_JPEG_QUALITY),
-    '-f', 'image2',
-    '-update', '1',
+    "-vf",
+    `scale=${width}:${height},setsar=1,thumbnail=${POSTER_CANDIDATE_FRAMES}`,
+    "-frames:v",
+    "1",
+    "-an",
+    "-sn",
+    "-dn",
+    "-q:v",
+    String(POSTER_JPEG_QUALITY),
+    "-f",
+    "image2",
+    "-update",
+    "1",
     opts.output,
   ];
 }

@@ -4,15 +4,15 @@
  * video was encoding, the tiers were EVENT playlists (so that it could be watched early) and the
  * master had a start hint for them; a finished video is a plain VOD presentation.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Rendition } from '../../workers/src/shared/transcode.ts';
-import { IFRAME_PLAYLIST, probeIframePlaylist, type IframePlaylist } from './iframes.ts';
-import { writeMasterPlaylist } from './master-playlist.ts';
-import { playlistSegments, TIER_PLAYLIST, toVodPlaylist } from './outputs.ts';
-import type { Logger } from './run-ffmpeg.ts';
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Rendition } from "../../workers/src/shared/transcode.ts";
+import { IFRAME_PLAYLIST, probeIframePlaylist, type IframePlaylist } from "./iframes.ts";
+import { writeMasterPlaylist } from "./master-playlist.ts";
+import { playlistSegments, TIER_PLAYLIST, toVodPlaylist } from "./outputs.ts";
+import type { Logger } from "./run-ffmpeg.ts";
 
-export const MASTER_PLAYLIST = 'index.m3u8';
+export const MASTER_PLAYLIST = "index.m3u8";
 
 export interface FinishOptions {
   ffprobePath: string;
@@ -34,9 +34,14 @@ export async function writeFinishedPlaylists(opts: FinishOptions): Promise<strin
   for (const r of opts.renditions) {
     const tierDir = join(opts.outputDir, r.name);
     const playlistPath = join(tierDir, TIER_PLAYLIST);
-    const playlist = await readFile(playlistPath, 'utf8');
+    const playlist = await readFile(playlistPath, "utf8");
     await writeFile(playlistPath, toVodPlaylist(playlist));
-    const iframePlaylist = await probeIframePlaylist({ ffprobePath: opts.ffprobePath, tierDir, segments: playlistSegments(playlist), logger: opts.logger });
+    const iframePlaylist = await probeIframePlaylist({
+      ffprobePath: opts.ffprobePath,
+      tierDir,
+      segments: playlistSegments(playlist),
+      logger: opts.logger,
+    });
     await writeFile(join(tierDir, IFRAME_PLAYLIST), iframePlaylist.text);
     iframes.set(r.name, iframePlaylist);
   }

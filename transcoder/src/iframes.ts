@@ -6,12 +6,12 @@
  * `buildIframePlaylist` (ranges → playlist text and bandwidths). `probeIframePlaylist` is the small
  * I/O step: one ffprobe per tier, over the tier's segments concatenated.
  */
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { HLS_VERSION, IFRAME_PLAYLIST } from './master-playlist.ts';
-import type { Logger } from './run-ffmpeg.ts';
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { HLS_VERSION, IFRAME_PLAYLIST } from "./master-playlist.ts";
+import type { Logger } from "./run-ffmpeg.ts";
 
 const run = promisify(execFile);
 
@@ -141,26 +141,26 @@ function peakBitrate(entries: ReadonlyArray<{ bytes: number; duration: number }>
  */
 export function buildIframePlaylist(segments: readonly IframeSegment[], endTime: number): IframePlaylist {
   const frames = segments.flatMap((s) => s.ranges.map((range) => ({ uri: s.uri, ...range })));
-  if (frames.length === 0) throw new Error('A tier without keyframes cannot have an I-frame playlist.');
+  if (frames.length === 0) throw new Error("A tier without keyframes cannot have an I-frame playlist.");
   const entries = frames.map((f, i) => ({ ...f, bytes: f.length, duration: Math.max(0, (frames[i + 1]?.time ?? endTime) - f.time) }));
   // "The EXTINF duration of each Media Segment in the Playlist file, when rounded to the nearest
   // integer, MUST be less than or equal to the target duration" (§4.3.3.1).
   const targetDuration = Math.max(1, ...entries.map((e) => Math.round(e.duration)));
   const lines = [
-    '#EXTM3U',
+    "#EXTM3U",
     // EXT-X-BYTERANGE and EXT-X-I-FRAMES-ONLY need version 4; the same version as our other playlists.
     `#EXT-X-VERSION:${HLS_VERSION}`,
     `#EXT-X-TARGETDURATION:${targetDuration}`,
-    '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
-    '#EXT-X-I-FRAMES-ONLY',
+    "#EXT-X-MEDIA-SEQUENCE:0",
+    "#EXT-X-PLAYLIST-TYPE:VOD",
+    "#EXT-X-I-FRAMES-ONLY",
   ];
   for (const e of entries) lines.push(`#EXTINF:${e.duration.toFixed(6)},`, `#EXT-X-BYTERANGE:${e.length}@${e.offset}`, e.uri);
-  lines.push('#EXT-X-ENDLIST');
+  lines.push("#EXT-X-ENDLIST");
   const totalBytes = entries.reduce((sum, e) => sum + e.bytes, 0);
   const totalSeconds = entries.reduce((sum, e) => sum + e.duration, 0);
   return {
-    text: `${lines.join('\n')}\n`,
+    text: `${lines.join("\n")}\n`,
     bandwidth: Math.ceil(peakBitrate(entries, targetDuration)),
     averageBandwidth: Math.ceil(totalSeconds > 0 ? (totalBytes * 8) / totalSeconds : 0),
   };
@@ -200,21 +200,31 @@ export async function probeIframePlaylist(opts: {
       ffprobePath,
       // Timestamps in ticks of the stream's time base: pts_time is rounded to microseconds, and
       // the rounding shows in the durations (1.999999 for 2 s).
-      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pos,pts,duration,flags:stream=time_base', '-of', 'json', `concat:${names.join('|')}`],
+      [
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "packet=pos,pts,duration,flags:stream=time_base",
+        "-of",
+        "json",
+        `concat:${names.join("|")}`,
+      ],
       { cwd: tierDir, maxBuffer: 256 * 1024 * 1024 },
     );
     const output = JSON.parse(stdout) as { packets?: ProbePacket[]; streams?: Array<{ time_base?: string }> };
-    const [num, den] = (output.streams?.[0]?.time_base ?? '1/90000').split('/').map(Number);
+    const [num, den] = (output.streams?.[0]?.time_base ?? "1/90000").split("/").map(Number);
     const seconds = (ticks: number): number => (ticks * num!) / den!;
     let index = first;
     let base = 0; // where segment `index` starts in the concatenation
     for (const p of output.packets ?? []) {
       const pos = Number(p.pos);
-      if (!Number.isFinite(pos) || typeof p.pts !== 'number') continue;
+      if (!Number.isFinite(pos) || typeof p.pts !== "number") continue;
       const time = seconds(p.pts);
       const duration = seconds(p.duration ?? 0);
       while (index < first + names.length - 1 && pos >= base + files[index]!.length) base += files[index++]!.length;
-      perSegment[index]!.push({ pos: pos - base, time, duration, keyframe: (p.flags ?? '').includes('K') });
+      perSegment[index]!.push({ pos: pos - base, time, duration, keyframe: (p.flags ?? "").includes("K") });
       endTime = Math.max(endTime, time + duration);
     }
   }
@@ -222,6 +232,10 @@ export async function probeIframePlaylist(opts: {
     segments.map((uri, i) => ({ uri, ranges: keyframeRanges(files[i]!, perSegment[i]!) })),
     endTime,
   );
-  logger.debug('I-frame playlist', { tierDir, keyframes: playlist.text.split('#EXT-X-BYTERANGE').length - 1, bandwidth: playlist.bandwidth });
+  logger.debug("I-frame playlist", {
+    tierDir,
+    keyframes: playlist.text.split("#EXT-X-BYTERANGE").length - 1,
+    bandwidth: playlist.bandwidth,
+  });
   return playlist;
 }

@@ -2,39 +2,39 @@
  * runJob end to end: real ffmpeg on lavfi clips, real HTTP against an in-memory twin of the
  * Worker's internal routes. No timing assertions.
  */
-import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TranscodeRequest } from '../../workers/src/shared/transcode.ts';
-import { resolveBinaries, type FfmpegBinaries } from './binaries.ts';
-import { writeMasterPlaylist, type Logger } from './ffmpeg.ts';
-import { runJob, type JobDeps } from './job.ts';
-import { chooseLadder } from './ladder.ts';
-import { playlistSegments } from './outputs.ts';
-import { probe } from './probe.ts';
-import { makeClip, processesMentioning } from './testing/clips.ts';
-import { WorkerTwin, type TwinJob } from './testing/worker-twin.ts';
+import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TranscodeRequest } from "../../workers/src/shared/transcode.ts";
+import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
+import { writeMasterPlaylist, type Logger } from "./ffmpeg.ts";
+import { runJob, type JobDeps } from "./job.ts";
+import { chooseLadder } from "./ladder.ts";
+import { playlistSegments } from "./outputs.ts";
+import { probe } from "./probe.ts";
+import { makeClip, processesMentioning } from "./testing/clips.ts";
+import { WorkerTwin, type TwinJob } from "./testing/worker-twin.ts";
 
 const run = promisify(execFile);
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const dir = mkdtempSync(join(tmpdir(), 'transcoder-job-test-'));
+const dir = mkdtempSync(join(tmpdir(), "transcoder-job-test-"));
 let bin: FfmpegBinaries;
 let twin: WorkerTwin;
-const clips = { main: '', small: '', long: '', junk: '' };
+const clips = { main: "", small: "", long: "", junk: "" };
 
 beforeAll(async () => {
   bin = await resolveBinaries();
   twin = await new WorkerTwin().start();
   [clips.main, clips.small, clips.long] = await Promise.all([
-    makeClip(bin.ffmpegPath, join(dir, 'main.mp4'), { size: '640x360', rate: 30, seconds: 8, audio: true }),
-    makeClip(bin.ffmpegPath, join(dir, 'small.mp4'), { size: '320x240', rate: 25, seconds: 2, audio: false }),
-    makeClip(bin.ffmpegPath, join(dir, 'long.mp4'), { size: '640x360', rate: 30, seconds: 30, audio: true }),
+    makeClip(bin.ffmpegPath, join(dir, "main.mp4"), { size: "640x360", rate: 30, seconds: 8, audio: true }),
+    makeClip(bin.ffmpegPath, join(dir, "small.mp4"), { size: "320x240", rate: 25, seconds: 2, audio: false }),
+    makeClip(bin.ffmpegPath, join(dir, "long.mp4"), { size: "640x360", rate: 30, seconds: 30, audio: true }),
   ]);
-  clips.junk = join(dir, 'junk.mp4');
+  clips.junk = join(dir, "junk.mp4");
   writeFileSync(clips.junk, randomBytes(200_000));
 });
 
@@ -44,13 +44,13 @@ afterAll(async () => {
 });
 
 let counter = 0;
-function setup(clip: string, twinOptions: Partial<Parameters<WorkerTwin['addJob']>[1]> = {}) {
+function setup(clip: string, twinOptions: Partial<Parameters<WorkerTwin["addJob"]>[1]> = {}) {
   const videoId = `video-${++counter}`;
   const token = `token-${counter}`;
   const source = readFileSync(clip);
   const job = twin.addJob(videoId, { source, tokens: [token], ...twinOptions });
   const request: TranscodeRequest = { videoId, attempt: 1, token, callbackBase: twin.callbackBase(videoId), segmentSeconds: 2 };
-  const workDir = mkdtempSync(join(dir, 'work-'));
+  const workDir = mkdtempSync(join(dir, "work-"));
   const controller = new AbortController();
   const deps: JobDeps = { ...bin, workDir, logger: quiet, signal: controller.signal, pollMs: 200, progressIntervalMs: 250, backoffMs: 50 };
   return { job, request, deps, controller, source };
@@ -69,22 +69,22 @@ function expectSegmentsBeforePlaylists(job: TwinJob, tier: string): void {
   }
 }
 
-describe('runJob', () => {
-  it('downloads, transcodes and publishes a clip with audio, segments before their playlists', async () => {
+describe("runJob", () => {
+  it("downloads, transcodes and publishes a clip with audio, segments before their playlists", async () => {
     const { job, request, deps, source } = setup(clips.main, {
-      putStatus: (path, n) => (path === '240p/seg_00001.ts' && n === 0 ? 503 : 201),
+      putStatus: (path, n) => (path === "240p/seg_00001.ts" && n === 0 ? 503 : 201),
     });
     const result = await runJob(request, deps);
 
     const info = await probe(bin.ffprobePath, clips.main);
     const ladder = chooseLadder(info);
-    expect(ladder.map((r) => r.name)).toEqual(['240p', '360p']);
+    expect(ladder.map((r) => r.name)).toEqual(["240p", "360p"]);
     expect(result).toEqual({
       ok: true,
       durationSec: info.durationSec,
       renditions: ladder,
       sourceBytes: source.length,
-      sourceSha256: createHash('sha256').update(source).digest('hex'),
+      sourceSha256: createHash("sha256").update(source).digest("hex"),
       encodeSeconds: expect.any(Number),
     });
     expect(info.durationSec).toBeCloseTo(8, 0);
@@ -93,48 +93,56 @@ describe('runJob', () => {
     // The master first; the poster (made alongside the encode) before the result; the right types.
     // The early master has a start hint for the growing EVENT playlists; the finished master, PUT
     // last, has none and lists each tier's I-frame playlist.
-    const masterPuts = job.puts.filter((p) => p.path === 'index.m3u8');
+    const masterPuts = job.puts.filter((p) => p.path === "index.m3u8");
     expect(masterPuts[0]!.body.toString()).toBe(writeMasterPlaylist(ladder, true, info.frameRate));
-    const master = job.files.get('index.m3u8')!.toString();
+    const master = job.files.get("index.m3u8")!.toString();
     expect(master).toBe(masterPuts.at(-1)!.body.toString());
     expect(masterPuts.at(-1)!.seq).toBe(Math.max(...job.puts.map((p) => p.seq)));
-    expect(master).not.toContain('#EXT-X-START');
+    expect(master).not.toContain("#EXT-X-START");
     expect(master.match(/^#EXT-X-I-FRAME-STREAM-INF:.*URI="(240p|360p)\/iframes\.m3u8"$/gm)).toHaveLength(2);
-    expect([...job.files.get('poster.jpg')!.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
-    const firstSegment = job.puts.find((p) => p.path.endsWith('.ts'))!;
-    expect(job.puts.find((p) => p.path === 'index.m3u8')!.seq).toBeLessThan(firstSegment.seq);
-    expect(job.puts.find((p) => p.path === 'poster.jpg')!.contentType).toBe('image/jpeg');
+    expect([...job.files.get("poster.jpg")!.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    const firstSegment = job.puts.find((p) => p.path.endsWith(".ts"))!;
+    expect(job.puts.find((p) => p.path === "index.m3u8")!.seq).toBeLessThan(firstSegment.seq);
+    expect(job.puts.find((p) => p.path === "poster.jpg")!.contentType).toBe("image/jpeg");
 
-    for (const tier of ['240p', '360p']) {
+    for (const tier of ["240p", "360p"]) {
       const final = job.files.get(`${tier}/index.m3u8`)!.toString();
       expect(final).toMatch(/#EXT-X-ENDLIST\s*$/);
-      expect(final).toContain('#EXT-X-PLAYLIST-TYPE:VOD\n');
+      expect(final).toContain("#EXT-X-PLAYLIST-TYPE:VOD\n");
       // The I-frame playlist names only segments uploaded before it, and comes before the master.
       const iframes = job.puts.find((p) => p.path === `${tier}/iframes.m3u8`)!;
-      expect(iframes.body.toString()).toContain('#EXT-X-I-FRAMES-ONLY');
+      expect(iframes.body.toString()).toContain("#EXT-X-I-FRAMES-ONLY");
       for (const name of new Set(playlistSegments(iframes.body.toString()))) {
         expect(job.puts.find((p) => p.path === `${tier}/${name}`)!.seq).toBeLessThan(iframes.seq);
       }
       // 8 s in short first segments: 1 s, 1 s, then 2 s × 3.
-      expect(playlistSegments(final)).toEqual(['seg_00000.ts', 'seg_00001.ts', 'seg_00002.ts', 'seg_00003.ts', 'seg_00004.ts']);
+      expect(playlistSegments(final)).toEqual(["seg_00000.ts", "seg_00001.ts", "seg_00002.ts", "seg_00003.ts", "seg_00004.ts"]);
       expectSegmentsBeforePlaylists(job, tier);
     }
     for (const put of job.puts) {
-      if (put.path.endsWith('.ts')) expect(put.contentType).toBe('video/mp2t');
-      if (put.path.endsWith('.m3u8')) expect(put.contentType).toBe('application/vnd.apple.mpegurl');
+      if (put.path.endsWith(".ts")) expect(put.contentType).toBe("video/mp2t");
+      if (put.path.endsWith(".m3u8")) expect(put.contentType).toBe("application/vnd.apple.mpegurl");
     }
     // ffmpeg as a client reads the published master: its duration, not N/A.
-    const published = mkdtempSync(join(dir, 'published-'));
+    const published = mkdtempSync(join(dir, "published-"));
     for (const [path, body] of job.files) {
       mkdirSync(dirname(join(published, path)), { recursive: true });
       writeFileSync(join(published, path), body);
     }
-    const { stdout } = await run(bin.ffprobePath, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', join(published, 'index.m3u8')]);
+    const { stdout } = await run(bin.ffprobePath, [
+      "-v",
+      "error",
+      "-show_entries",
+      "format=duration",
+      "-of",
+      "csv=p=0",
+      join(published, "index.m3u8"),
+    ]);
     expect(Number(stdout.trim())).toBeCloseTo(8, 1);
 
     // The injected 503 was retried.
-    expect(job.failedPuts).toEqual([{ path: '240p/seg_00001.ts', status: 503 }]);
-    expect(job.files.has('240p/seg_00001.ts')).toBe(true);
+    expect(job.failedPuts).toEqual([{ path: "240p/seg_00001.ts", status: 503 }]);
+    expect(job.files.has("240p/seg_00001.ts")).toBe(true);
 
     // Progress never goes down, playable never goes back, and the last report is 100 + playable.
     const values = job.progress.map((p) => p.progress);
@@ -147,17 +155,17 @@ describe('runJob', () => {
     expect(readdirSync(deps.workDir)).toEqual([]);
   });
 
-  it('handles a small clip without audio (one tier, video only)', async () => {
+  it("handles a small clip without audio (one tier, video only)", async () => {
     const { job, request, deps } = setup(clips.small);
     const result = await runJob(request, deps);
-    expect(result).toMatchObject({ ok: true, renditions: [{ name: '240p', width: 320, height: 240 }] });
-    expect(job.files.get('index.m3u8')!.toString()).not.toContain('mp4a');
-    expect(job.files.get('240p/index.m3u8')!.toString()).toContain('#EXT-X-ENDLIST');
-    expectSegmentsBeforePlaylists(job, '240p');
+    expect(result).toMatchObject({ ok: true, renditions: [{ name: "240p", width: 320, height: 240 }] });
+    expect(job.files.get("index.m3u8")!.toString()).not.toContain("mp4a");
+    expect(job.files.get("240p/index.m3u8")!.toString()).toContain("#EXT-X-ENDLIST");
+    expectSegmentsBeforePlaylists(job, "240p");
     expect(readdirSync(deps.workDir)).toEqual([]);
   });
 
-  it('reports a file that is not a video as a permanent failure', async () => {
+  it("reports a file that is not a video as a permanent failure", async () => {
     const { job, request, deps } = setup(clips.junk);
     const result = await runJob(request, deps);
     expect(result).toMatchObject({ ok: false, permanent: true });
@@ -167,10 +175,10 @@ describe('runJob', () => {
     expect(readdirSync(deps.workDir)).toEqual([]);
   });
 
-  it('stops without a result when a progress report answers 409', async () => {
+  it("stops without a result when a progress report answers 409", async () => {
     // 409 once the encode is under way (a segment has been uploaded).
     const { job, request, deps } = setup(clips.long, {
-      progressStatus: (_n, j) => (j.puts.some((p) => p.path.endsWith('.ts')) ? 409 : 200),
+      progressStatus: (_n, j) => (j.puts.some((p) => p.path.endsWith(".ts")) ? 409 : 200),
     });
     const result = await runJob(request, deps);
     expect(result).toBeNull();
@@ -178,17 +186,17 @@ describe('runJob', () => {
     expect(job.results).toEqual([]);
     // The outputs of the stopped encode were not published as final.
     for (const [path, body] of job.files) {
-      if (path.endsWith('/index.m3u8')) expect(body.toString()).not.toContain('#EXT-X-ENDLIST');
+      if (path.endsWith("/index.m3u8")) expect(body.toString()).not.toContain("#EXT-X-ENDLIST");
     }
     expect(readdirSync(deps.workDir)).toEqual([]);
     expect(processesMentioning(deps.workDir)).toEqual([]);
   });
 
-  it('stops without a result when cancelled, and says so at once if cancelled before it starts', async () => {
+  it("stops without a result when cancelled, and says so at once if cancelled before it starts", async () => {
     const { job, request, deps, controller } = setup(clips.long);
     const running = runJob(request, deps);
     // Cancel once the encode is under way.
-    while (!job.puts.some((p) => p.path.endsWith('.ts'))) await new Promise((r) => setTimeout(r, 50));
+    while (!job.puts.some((p) => p.path.endsWith(".ts"))) await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     expect(await running).toBeNull();
     expect(job.results).toEqual([]);
@@ -201,15 +209,15 @@ describe('runJob', () => {
     expect(again.job.sourceRequests).toEqual([]);
   });
 
-  it('reports a non-permanent failure when the Worker keeps failing an upload', async () => {
+  it("reports a non-permanent failure when the Worker keeps failing an upload", async () => {
     const { job, request, deps } = setup(clips.small, {
-      putStatus: (path) => (path === '240p/seg_00000.ts' ? 500 : 201),
+      putStatus: (path) => (path === "240p/seg_00000.ts" ? 500 : 201),
     });
     const result = await runJob(request, deps);
     expect(result).toMatchObject({ ok: false, permanent: false });
-    expect(!result!.ok && result!.error).toContain('240p/seg_00000.ts');
+    expect(!result!.ok && result!.error).toContain("240p/seg_00000.ts");
     expect(job.failedPuts).toHaveLength(3); // 3 tries
-    expect(job.files.has('240p/index.m3u8')).toBe(false);
+    expect(job.files.has("240p/index.m3u8")).toBe(false);
     expect(job.results.map((r) => r.result)).toEqual([result]);
     expect(readdirSync(deps.workDir)).toEqual([]);
   });

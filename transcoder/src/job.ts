@@ -14,16 +14,22 @@
  *
  * Progress: download 0-5 %, encode 5-95 % (ffmpeg's own progress), final uploads 95-100 %.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { OUTPUT_FILE, parseTranscodeResult, type Rendition, type TranscodeRequest, type TranscodeResult } from '../../workers/src/shared/transcode.ts';
-import { CallbackError, JobCallbacks, JobStoppedError } from './callback.ts';
-import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, runFfmpeg, writeMasterPlaylist, type Logger } from './ffmpeg.ts';
-import { chooseLadder } from './ladder.ts';
-import { writeFinishedPlaylists } from './finish.ts';
-import { OutputPublisher, PLAYLIST_CONTENT_TYPE, POSTER_CONTENT_TYPE, TIER_PLAYLIST } from './outputs.ts';
-import { NotAVideoError, probe } from './probe.ts';
-import { ProgressReporter } from './reporter.ts';
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  OUTPUT_FILE,
+  parseTranscodeResult,
+  type Rendition,
+  type TranscodeRequest,
+  type TranscodeResult,
+} from "../../workers/src/shared/transcode.ts";
+import { CallbackError, JobCallbacks, JobStoppedError } from "./callback.ts";
+import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, runFfmpeg, writeMasterPlaylist, type Logger } from "./ffmpeg.ts";
+import { chooseLadder } from "./ladder.ts";
+import { writeFinishedPlaylists } from "./finish.ts";
+import { OutputPublisher, PLAYLIST_CONTENT_TYPE, POSTER_CONTENT_TYPE, TIER_PLAYLIST } from "./outputs.ts";
+import { NotAVideoError, probe } from "./probe.ts";
+import { ProgressReporter } from "./reporter.ts";
 
 export interface JobDeps {
   ffmpegPath: string;
@@ -62,7 +68,7 @@ export function withContext(logger: Logger, context: Record<string, unknown>): L
 
 /** The file cannot become a video we publish; reported as a permanent failure. */
 export class UnusableSourceError extends Error {
-  override name = 'UnusableSourceError';
+  override name = "UnusableSourceError";
 }
 
 const MAX_ERROR_LENGTH = 400;
@@ -77,9 +83,9 @@ export function failureResult(err: unknown): TranscodeResult {
     return { ok: false, permanent: true, error: err.message };
   }
   if (err instanceof FfmpegError) {
-    const how = err.exitCode !== null ? `exited with code ${err.exitCode}` : `was killed by ${err.exitSignal ?? 'a signal'}`;
-    const lastLine = err.stderrTail.trim().split('\n').pop()?.trim();
-    return { ok: false, permanent: false, error: clip(`Transcoding failed: ffmpeg ${how}${lastLine ? ` (${lastLine})` : ''}.`) };
+    const how = err.exitCode !== null ? `exited with code ${err.exitCode}` : `was killed by ${err.exitSignal ?? "a signal"}`;
+    const lastLine = err.stderrTail.trim().split("\n").pop()?.trim();
+    return { ok: false, permanent: false, error: clip(`Transcoding failed: ffmpeg ${how}${lastLine ? ` (${lastLine})` : ""}.`) };
   }
   if (err instanceof CallbackError) {
     return { ok: false, permanent: false, error: clip(`The transcoder could not exchange files with the service: ${err.message}`) };
@@ -107,9 +113,9 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
 
   // `stop` ends the job without a result: external cancel, or a 409 from the Worker.
   const stop = new AbortController();
-  const onCancel = (): void => stop.abort(new AbortError('The job was cancelled.'));
+  const onCancel = (): void => stop.abort(new AbortError("The job was cancelled."));
   if (deps.signal.aborted) onCancel();
-  else deps.signal.addEventListener('abort', onCancel, { once: true });
+  else deps.signal.addEventListener("abort", onCancel, { once: true });
   const stopOn = (err: unknown): void => {
     if (err instanceof JobStoppedError && !stop.signal.aborted) stop.abort(err);
   };
@@ -131,16 +137,16 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
   let jobDir: string | undefined;
   let publisher: OutputPublisher | undefined;
   // Outputs of a stopped encode must not be published (ffmpeg finalizes its playlists on SIGTERM).
-  stop.signal.addEventListener('abort', () => publisher?.halt(), { once: true });
+  stop.signal.addEventListener("abort", () => publisher?.halt(), { once: true });
 
   let result: TranscodeResult | null;
   try {
     if (stop.signal.aborted) throw stop.signal.reason;
-    log.info('job started', { callbackBase: request.callbackBase, segmentSeconds: request.segmentSeconds });
+    log.info("job started", { callbackBase: request.callbackBase, segmentSeconds: request.segmentSeconds });
     reporter.start();
     jobDir = await mkdtemp(join(deps.workDir, `job-${request.videoId}-a${request.attempt}-`));
-    const source = join(jobDir, 'source');
-    const outDir = join(jobDir, 'out');
+    const source = join(jobDir, "source");
+    const outDir = join(jobDir, "out");
     await mkdir(outDir);
 
     // a. Download, streamed to disk, hashed on the way.
@@ -148,13 +154,13 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       if (total > 0) reporter.set(band(PHASES.download, got / total));
     });
     reporter.set(PHASES.download.to);
-    log.info('source downloaded', { bytes: downloaded.bytes, sha256: downloaded.sha256, seconds: elapsed() });
+    log.info("source downloaded", { bytes: downloaded.bytes, sha256: downloaded.sha256, seconds: elapsed() });
 
     // b. Probe. NotAVideoError is permanent.
     const info = await probe(deps.ffprobePath, source);
     const renditions = chooseLadder(info);
     checkOutputNames(renditions, info.width, info.height);
-    log.info('probed', { ...info, renditions: renditions.map((r) => `${r.name} ${r.width}x${r.height}`) });
+    log.info("probed", { ...info, renditions: renditions.map((r) => `${r.name} ${r.width}x${r.height}`) });
 
     // A failed upload stops the encode too; a 409 on an upload stops the whole job.
     const encode = new AbortController();
@@ -174,7 +180,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       onUploaded: () => {
         if (!activePublisher.playable) return;
         reporter.set(reporter.current.progress, true);
-        if (!playableLogged) log.info('playable', { seconds: elapsed() });
+        if (!playableLogged) log.info("playable", { seconds: elapsed() });
         playableLogged = true;
       },
     });
@@ -184,17 +190,23 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     // c. Our master playlist goes to R2 before the encode; the poster is made alongside the encode
     // (it needs a frame from ~10 % in, and waiting for it would delay the first segments).
     const encodeStartedAt = performance.now();
-    await writeFile(join(outDir, 'index.m3u8'), writeMasterPlaylist(renditions, info.hasAudio, info.frameRate));
-    await activePublisher.uploadFile('index.m3u8', PLAYLIST_CONTENT_TYPE);
+    await writeFile(join(outDir, "index.m3u8"), writeMasterPlaylist(renditions, info.hasAudio, info.frameRate));
+    await activePublisher.uploadFile("index.m3u8", PLAYLIST_CONTENT_TYPE);
     const poster = runFfmpeg({
       ffmpegPath: deps.ffmpegPath,
-      args: buildPosterArgs({ input: source, output: join(outDir, 'poster.jpg'), durationSec: info.durationSec, width: info.width, height: info.height }),
+      args: buildPosterArgs({
+        input: source,
+        output: join(outDir, "poster.jpg"),
+        durationSec: info.durationSec,
+        width: info.width,
+        height: info.height,
+      }),
       durationSec: info.durationSec,
       logger: log,
       signal: stop.signal,
-    }).then(() => activePublisher.uploadFile('poster.jpg', POSTER_CONTENT_TYPE));
+    }).then(() => activePublisher.uploadFile("poster.jpg", POSTER_CONTENT_TYPE));
     poster.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
-    log.info('master playlist uploaded', { seconds: elapsed() });
+    log.info("master playlist uploaded", { seconds: elapsed() });
 
     // d + e. The encode, with its outputs published as they appear.
     activePublisher.start();
@@ -220,10 +232,10 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       throw publishError ?? err;
     }
     await poster;
-    log.info('poster uploaded', { seconds: elapsed() });
+    log.info("poster uploaded", { seconds: elapsed() });
     const encodeSeconds = Math.round((performance.now() - encodeStartedAt) / 10) / 100;
     reporter.set(PHASES.encode.to);
-    log.info('encode finished', { encodeSeconds });
+    log.info("encode finished", { encodeSeconds });
 
     // f. Final sweep: the last segments and the final playlists (#EXT-X-ENDLIST), now VOD; then
     // each tier's I-frame playlist and the master that stays (see finish.ts).
@@ -239,7 +251,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       logger: log,
     });
     await activePublisher.sweep();
-    if (!activePublisher.complete) throw new Error('ffmpeg finished but a tier playlist is not final (no #EXT-X-ENDLIST).');
+    if (!activePublisher.complete) throw new Error("ffmpeg finished but a tier playlist is not final (no #EXT-X-ENDLIST).");
     for (const file of finishedFiles) await activePublisher.uploadFile(file, PLAYLIST_CONTENT_TYPE);
     reporter.set(PHASES.finish.to, true);
     await reporter.flush(); // a 409 here still stops the job before the result
@@ -254,17 +266,20 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
   } catch (err) {
     stopOn(err);
     if (stop.signal.aborted) {
-      log.info('job stopped; no result will be posted', { reason: String((stop.signal.reason as Error)?.message ?? stop.signal.reason) });
+      log.info("job stopped; no result will be posted", { reason: String((stop.signal.reason as Error)?.message ?? stop.signal.reason) });
       result = null;
     } else {
       result = failureResult(err);
-      log.warn('job failed', { error: err instanceof Error ? err.message : String(err), permanent: !result.ok && result.permanent });
+      log.warn("job failed", { error: err instanceof Error ? err.message : String(err), permanent: !result.ok && result.permanent });
     }
   } finally {
     reporter.stop();
     publisher?.halt();
-    deps.signal.removeEventListener('abort', onCancel);
-    if (jobDir) await rm(jobDir, { recursive: true, force: true }).catch((err) => log.error('could not remove the job directory', { jobDir, error: String(err) }));
+    deps.signal.removeEventListener("abort", onCancel);
+    if (jobDir)
+      await rm(jobDir, { recursive: true, force: true }).catch((err) =>
+        log.error("could not remove the job directory", { jobDir, error: String(err) }),
+      );
   }
 
   if (result) {
@@ -272,17 +287,17 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     // failed (and retries it) instead of waiting for the lease to run out.
     const checked = parseTranscodeResult(result);
     if (!checked.ok) {
-      log.error('the result is malformed; reporting a failure instead', { error: checked.error });
+      log.error("the result is malformed; reporting a failure instead", { error: checked.error });
       result = { ok: false, permanent: false, error: clip(`The transcoder produced a malformed result: ${checked.error}`) };
     }
     try {
       await callbacks.postResult(result);
-      log.info(result.ok ? 'job done' : 'failure reported', { seconds: elapsed() });
+      log.info(result.ok ? "job done" : "failure reported", { seconds: elapsed() });
     } catch (err) {
       // 409: the attempt was superseded meanwhile. Otherwise the Worker's lease on the job
       // expires and it retries. Nothing more to do here either way.
-      const level = err instanceof JobStoppedError ? 'info' : 'error';
-      log[level]('could not post the result', { error: err instanceof Error ? err.message : String(err) });
+      const level = err instanceof JobStoppedError ? "info" : "error";
+      log[level]("could not post the result", { error: err instanceof Error ? err.message : String(err) });
     }
   }
   return result;

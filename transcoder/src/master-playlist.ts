@@ -3,9 +3,9 @@
  * AVERAGE-BANDWIDTH and FRAME-RATE, and computes BANDWIDTH from the target bitrate rather than
  * the peak; we know better, so we write it.
  */
-import type { Rendition } from '../../workers/src/shared/transcode.ts';
-import { AAC_LC_CODEC, avc1Codec } from './codecs.ts';
-import { averageBandwidth, capFrameRate } from './ladder.ts';
+import type { Rendition } from "../../workers/src/shared/transcode.ts";
+import { AAC_LC_CODEC, avc1Codec } from "./codecs.ts";
+import { averageBandwidth, capFrameRate } from "./ladder.ts";
 
 /**
  * Same version as the media playlists ffmpeg writes (it says 6 once EXT-X-INDEPENDENT-SEGMENTS is
@@ -14,14 +14,14 @@ import { averageBandwidth, capFrameRate } from './ladder.ts';
 export const HLS_VERSION = 6;
 
 /** Each tier's I-frame playlist, next to its media playlist. */
-export const IFRAME_PLAYLIST = 'iframes.m3u8';
+export const IFRAME_PLAYLIST = "iframes.m3u8";
 
 /** Where each tier's media playlist lives, relative to the master playlist. */
-export function variantPlaylistUri(rendition: Pick<Rendition, 'name'>): string {
+export function variantPlaylistUri(rendition: Pick<Rendition, "name">): string {
   return `${rendition.name}/index.m3u8`;
 }
 
-export function iframePlaylistUri(rendition: Pick<Rendition, 'name'>): string {
+export function iframePlaylistUri(rendition: Pick<Rendition, "name">): string {
   return `${rendition.name}/${IFRAME_PLAYLIST}`;
 }
 
@@ -49,10 +49,10 @@ export interface FinishedVideo {
 export function writeMasterPlaylist(renditions: readonly Rendition[], hasAudio: boolean, fps: number, finished?: FinishedVideo): string {
   const frameRate = capFrameRate(fps);
   const sorted = [...renditions].sort((a, b) => a.bandwidth - b.bandwidth || a.height * a.width - b.height * b.width);
-  const lines = ['#EXTM3U', `#EXT-X-VERSION:${HLS_VERSION}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
-  if (!finished) lines.push('#EXT-X-START:TIME-OFFSET=0');
+  const lines = ["#EXTM3U", `#EXT-X-VERSION:${HLS_VERSION}`, "#EXT-X-INDEPENDENT-SEGMENTS"];
+  if (!finished) lines.push("#EXT-X-START:TIME-OFFSET=0");
   for (const r of sorted) {
-    const codecs = [avc1Codec(r.width, r.height, frameRate), ...(hasAudio ? [AAC_LC_CODEC] : [])].join(',');
+    const codecs = [avc1Codec(r.width, r.height, frameRate), ...(hasAudio ? [AAC_LC_CODEC] : [])].join(",");
     const attributes = [
       `BANDWIDTH=${r.bandwidth}`,
       `AVERAGE-BANDWIDTH=${averageBandwidth(r.videoBitrate, hasAudio)}`,
@@ -60,7 +60,7 @@ export function writeMasterPlaylist(renditions: readonly Rendition[], hasAudio: 
       `CODECS="${codecs}"`,
       `FRAME-RATE=${frameRate.toFixed(3)}`,
     ];
-    lines.push(`#EXT-X-STREAM-INF:${attributes.join(',')}`, variantPlaylistUri(r));
+    lines.push(`#EXT-X-STREAM-INF:${attributes.join(",")}`, variantPlaylistUri(r));
   }
   for (const r of finished ? sorted : []) {
     const iframes = finished!.iframes.get(r.name);
@@ -73,7 +73,7 @@ export function writeMasterPlaylist(renditions: readonly Rendition[], hasAudio: 
       `CODECS="${avc1Codec(r.width, r.height, frameRate)}"`,
       `URI="${iframePlaylistUri(r)}"`,
     ];
-    lines.push(`#EXT-X-I-FRAME-STREAM-INF:${attributes.join(',')}`);
+    lines.push(`#EXT-X-I-FRAME-STREAM-INF:${attributes.join(",")}`);
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.join("\n")}\n`;
 }

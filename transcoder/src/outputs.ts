@@ -10,21 +10,21 @@
  * `planTierUpload` is the pure part; `OutputPublisher` polls the directory (fs.watch is unreliable
  * across platforms and overlay filesystems) and does the uploads with a small concurrency.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Logger } from './run-ffmpeg.ts';
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "./run-ffmpeg.ts";
 
-export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
-export const SEGMENT_CONTENT_TYPE = 'video/mp2t';
-export const POSTER_CONTENT_TYPE = 'image/jpeg';
-export const TIER_PLAYLIST = 'index.m3u8';
+export const PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl";
+export const SEGMENT_CONTENT_TYPE = "video/mp2t";
+export const POSTER_CONTENT_TYPE = "image/jpeg";
+export const TIER_PLAYLIST = "index.m3u8";
 
 /** The URIs of a media playlist, in order: every non-empty line that is not a tag or comment. */
 export function playlistSegments(playlist: string): string[] {
   return playlist
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+    .filter((line) => line !== "" && !line.startsWith("#"));
 }
 
 /**
@@ -35,7 +35,7 @@ export function playlistSegments(playlist: string): string[] {
  */
 export function toVodPlaylist(playlist: string): string {
   if (!/^#EXT-X-ENDLIST\s*$/m.test(playlist)) return playlist;
-  if (/^#EXT-X-PLAYLIST-TYPE:/m.test(playlist)) return playlist.replace(/^#EXT-X-PLAYLIST-TYPE:[^\r\n]*/m, '#EXT-X-PLAYLIST-TYPE:VOD');
+  if (/^#EXT-X-PLAYLIST-TYPE:/m.test(playlist)) return playlist.replace(/^#EXT-X-PLAYLIST-TYPE:[^\r\n]*/m, "#EXT-X-PLAYLIST-TYPE:VOD");
   return playlist.replace(/^#EXTM3U[^\S\r\n]*(\r?\n)/, (head, eol: string) => `${head}#EXT-X-PLAYLIST-TYPE:VOD${eol}`);
 }
 
@@ -138,7 +138,7 @@ export class OutputPublisher {
 
   private async put(path: string, body: Uint8Array, contentType: string): Promise<void> {
     await this.limiter.run(async () => {
-      if (this.halted) throw new Error('The output publisher was halted.');
+      if (this.halted) throw new Error("The output publisher was halted.");
       await this.opts.putFile(path, body, contentType);
       this.uploaded.push(path);
     });
@@ -206,9 +206,9 @@ export class OutputPublisher {
     const state = this.tiers.get(tier)!;
     let playlist: string;
     try {
-      playlist = await readFile(join(this.opts.outputDir, tier, TIER_PLAYLIST), 'utf8');
+      playlist = await readFile(join(this.opts.outputDir, tier, TIER_PLAYLIST), "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // no segment finished yet
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false; // no segment finished yet
       throw err;
     }
     const plan = planTierUpload(playlist, state.uploadedSegments, state.playlist);
@@ -220,11 +220,11 @@ export class OutputPublisher {
         state.uploadedSegments.add(name);
       }),
     );
-    await this.put(`${tier}/${TIER_PLAYLIST}`, Buffer.from(playlist, 'utf8'), PLAYLIST_CONTENT_TYPE);
+    await this.put(`${tier}/${TIER_PLAYLIST}`, Buffer.from(playlist, "utf8"), PLAYLIST_CONTENT_TYPE);
     state.playlist = playlist;
     state.playlistSegments = plan.segmentCount;
     state.ended = plan.ended;
-    this.opts.logger.debug('tier published', { tier, segments: plan.segmentCount, ended: plan.ended });
+    this.opts.logger.debug("tier published", { tier, segments: plan.segmentCount, ended: plan.ended });
     return true;
   }
 }

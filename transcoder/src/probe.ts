@@ -3,16 +3,16 @@
  *
  * `parseProbeOutput` is pure (tested on literal JSON); `probe` runs ffprobe and feeds it.
  */
-import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
-import type { SourceProbe } from '../../workers/src/shared/transcode.ts';
+import { execFile } from "node:child_process";
+import { stat } from "node:fs/promises";
+import type { SourceProbe } from "../../workers/src/shared/transcode.ts";
 
 /**
  * The upload is not something we can turn into a video. The job treats this as permanent (no
  * retry); `message` is shown to the creator as is.
  */
 export class NotAVideoError extends Error {
-  override name = 'NotAVideoError';
+  override name = "NotAVideoError";
   constructor(reason: string) {
     super(`This file is not a video we can read (${reason}).`);
   }
@@ -45,7 +45,7 @@ export interface ProbeOutput {
 /** "30000/1001" → 29.97; "0/0", "", garbage → undefined. */
 export function parseRational(value: string | undefined): number | undefined {
   if (!value) return undefined;
-  const [num, den = '1'] = value.split('/');
+  const [num, den = "1"] = value.split("/");
   const n = Number(num);
   const d = Number(den);
   if (!Number.isFinite(n) || !Number.isFinite(d) || n <= 0 || d <= 0) return undefined;
@@ -67,7 +67,7 @@ function normalizeDegrees(deg: number): number {
  * rotation; we need the angle only to know the display dimensions.
  */
 export function rotationOf(stream: ProbeStream): number {
-  const matrix = stream.side_data_list?.find((sd) => sd.side_data_type === 'Display Matrix');
+  const matrix = stream.side_data_list?.find((sd) => sd.side_data_type === "Display Matrix");
   const matrixRotation = matrix ? Number(matrix.rotation) : NaN;
   if (Number.isFinite(matrixRotation)) return normalizeDegrees(-matrixRotation);
   const tag = Number(stream.tags?.rotate);
@@ -94,25 +94,25 @@ const FALLBACK_FRAME_RATE = 30;
 export function parseProbeOutput(output: ProbeOutput): SourceProbe {
   const streams = output.streams ?? [];
   // Cover art in an audio file shows up as a one-frame "video" stream flagged attached_pic.
-  const video = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
+  const video = streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1);
   if (!video) {
-    const hasAudioOnly = streams.some((s) => s.codec_type === 'audio');
-    throw new NotAVideoError(hasAudioOnly ? 'it contains only audio' : 'no video stream found');
+    const hasAudioOnly = streams.some((s) => s.codec_type === "audio");
+    throw new NotAVideoError(hasAudioOnly ? "it contains only audio" : "no video stream found");
   }
   const codedWidth = video.width ?? 0;
   const codedHeight = video.height ?? 0;
-  if (codedWidth <= 0 || codedHeight <= 0) throw new NotAVideoError('the picture has no size');
+  if (codedWidth <= 0 || codedHeight <= 0) throw new NotAVideoError("the picture has no size");
 
   // The container's duration, else the stream's ("N/A" and absent both parse to NaN).
   const durationSec = [output.format?.duration, video.duration].map(Number).find((d) => Number.isFinite(d) && d > 0);
   // Still images (jpg/png) probe as a video stream with no duration.
   if (durationSec === undefined) {
-    throw new NotAVideoError('it has no duration; it may be a still image or a broken file');
+    throw new NotAVideoError("it has no duration; it may be a still image or a broken file");
   }
 
   // Non-square pixels (anamorphic DV, some broadcast captures): the display width is the coded
   // width stretched by the sample aspect ratio. The ffmpeg command resets SAR to 1:1 after scaling.
-  const sar = parseRational(video.sample_aspect_ratio?.replace(':', '/')) ?? 1;
+  const sar = parseRational(video.sample_aspect_ratio?.replace(":", "/")) ?? 1;
   const displayWidth = Math.max(1, Math.round(codedWidth * sar));
 
   const rotation = rotationOf(video);
@@ -123,16 +123,16 @@ export function parseProbeOutput(output: ProbeOutput): SourceProbe {
     height: quarterTurned ? displayWidth : codedHeight,
     rotation,
     frameRate: frameRateOf(video) ?? FALLBACK_FRAME_RATE,
-    hasAudio: streams.some((s) => s.codec_type === 'audio'),
-    videoCodec: video.codec_name ?? 'unknown',
+    hasAudio: streams.some((s) => s.codec_type === "audio"),
+    videoCodec: video.codec_name ?? "unknown",
   };
 }
 
 function runFfprobe(ffprobePath: string, file: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file];
+  const args = ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", file];
   return new Promise((resolve, reject) => {
     execFile(ffprobePath, args, { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') {
+      if (error && typeof error.code !== "number") {
         // Spawn failure (ENOENT, EACCES) or timeout: our problem, not the file's.
         reject(new Error(`ffprobe could not run: ${error.message}`));
         return;
@@ -148,21 +148,21 @@ function runFfprobe(ffprobePath: string, file: string): Promise<{ code: number; 
  */
 export async function probe(ffprobePath: string, file: string): Promise<SourceProbe> {
   const info = await stat(file); // a missing file is an infrastructure problem: plain error
-  if (info.size === 0) throw new NotAVideoError('the file is empty');
+  if (info.size === 0) throw new NotAVideoError("the file is empty");
 
   const { code, stdout, stderr } = await runFfprobe(ffprobePath, file);
   if (code !== 0) {
     // ffprobe says e.g. "/tmp/job/source: Invalid data found when processing input"; the creator
     // does not need our path.
-    const lastLine = stderr.trim().split('\n').pop() ?? '';
+    const lastLine = stderr.trim().split("\n").pop() ?? "";
     const detail = lastLine.startsWith(`${file}: `) ? lastLine.slice(file.length + 2) : lastLine;
-    throw new NotAVideoError(detail ? detail.charAt(0).toLowerCase() + detail.slice(1) : 'unrecognized format');
+    throw new NotAVideoError(detail ? detail.charAt(0).toLowerCase() + detail.slice(1) : "unrecognized format");
   }
   let parsed: ProbeOutput;
   try {
     parsed = JSON.parse(stdout) as ProbeOutput;
   } catch {
-    throw new Error('ffprobe printed output that is not JSON.');
+    throw new Error("ffprobe printed output that is not JSON.");
   }
   return parseProbeOutput(parsed);
 }

@@ -20,17 +20,17 @@ export function parseClockTime(value: string): number | undefined {
 
 /** Seconds of output written, from one progress block; undefined if the block has no usable time. */
 export function outTimeSeconds(block: ReadonlyMap<string, string>): number | undefined {
-  for (const key of ['out_time_us', 'out_time_ms']) {
+  for (const key of ["out_time_us", "out_time_ms"]) {
     const raw = block.get(key);
     if (raw === undefined || !/^\d+$/.test(raw)) continue; // "N/A" or negative before first frame
     return Number(raw) / 1_000_000;
   }
-  const clock = block.get('out_time');
+  const clock = block.get("out_time");
   return clock === undefined ? undefined : parseClockTime(clock);
 }
 
 export class ProgressParser {
-  private buffered = '';
+  private buffered = "";
   private block = new Map<string, string>();
   private best = 0;
   private readonly durationSec: number;
@@ -47,16 +47,16 @@ export class ProgressParser {
   push(chunk: string): number[] {
     this.buffered += chunk;
     const lines = this.buffered.split(/\r?\n/);
-    this.buffered = lines.pop() ?? '';
+    this.buffered = lines.pop() ?? "";
     const completed: number[] = [];
     for (const line of lines) {
-      const eq = line.indexOf('=');
+      const eq = line.indexOf("=");
       if (eq <= 0) continue;
       const key = line.slice(0, eq).trim();
       const value = line.slice(eq + 1).trim();
       this.block.set(key, value);
-      if (key === 'progress') {
-        completed.push(this.finishBlock(value === 'end'));
+      if (key === "progress") {
+        completed.push(this.finishBlock(value === "end"));
       }
     }
     return completed;

@@ -1,26 +1,26 @@
-import { describe, expect, it } from 'vitest';
-import type { TranscodeProgress } from '../../workers/src/shared/transcode.ts';
-import { JobStoppedError } from './callback.ts';
-import type { Logger } from './run-ffmpeg.ts';
-import { ProgressReporter } from './reporter.ts';
+import { describe, expect, it } from "vitest";
+import type { TranscodeProgress } from "../../workers/src/shared/transcode.ts";
+import { JobStoppedError } from "./callback.ts";
+import type { Logger } from "./run-ffmpeg.ts";
+import { ProgressReporter } from "./reporter.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('ProgressReporter', () => {
-  it('never reports less progress, keeps playable, and tolerates failed posts', async () => {
+describe("ProgressReporter", () => {
+  it("never reports less progress, keeps playable, and tolerates failed posts", async () => {
     const posted: TranscodeProgress[] = [];
     let calls = 0;
     const reporter = new ProgressReporter({
       post: async (p) => {
         calls++;
-        if (calls === 1) throw new TypeError('fetch failed');
+        if (calls === 1) throw new TypeError("fetch failed");
         posted.push(p);
         return true;
       },
       logger: quiet,
       onStop: () => {
-        throw new Error('not expected');
+        throw new Error("not expected");
       },
       intervalMs: 10,
     });
@@ -35,13 +35,13 @@ describe('ProgressReporter', () => {
     expect(calls).toBeGreaterThan(1); // the failed post was tried again
   });
 
-  it('calls onStop once on a 409 and stops reporting; flush rethrows it', async () => {
+  it("calls onStop once on a 409 and stops reporting; flush rethrows it", async () => {
     const stops: JobStoppedError[] = [];
     let calls = 0;
     const reporter = new ProgressReporter({
       post: async () => {
         calls++;
-        throw new JobStoppedError('a progress report');
+        throw new JobStoppedError("a progress report");
       },
       logger: quiet,
       onStop: (e) => stops.push(e),
@@ -55,7 +55,7 @@ describe('ProgressReporter', () => {
     await expect(reporter.flush()).rejects.toBeInstanceOf(JobStoppedError);
   });
 
-  it('reports becoming playable at once, not on the next tick', async () => {
+  it("reports becoming playable at once, not on the next tick", async () => {
     const posted: TranscodeProgress[] = [];
     const reporter = new ProgressReporter({
       post: async (p) => {
@@ -64,7 +64,7 @@ describe('ProgressReporter', () => {
       },
       logger: quiet,
       onStop: () => {
-        throw new Error('not expected');
+        throw new Error("not expected");
       },
       intervalMs: 60_000,
     });

@@ -6,9 +6,9 @@
  * A 409 answer means the attempt is over: `onStop` is called once and reporting stops. Other
  * failures (network, 5xx) are logged and the next tick tries again with the latest state.
  */
-import type { TranscodeProgress } from '../../workers/src/shared/transcode.ts';
-import { JobStoppedError } from './callback.ts';
-import type { Logger } from './run-ffmpeg.ts';
+import type { TranscodeProgress } from "../../workers/src/shared/transcode.ts";
+import { JobStoppedError } from "./callback.ts";
+import type { Logger } from "./run-ffmpeg.ts";
 
 export interface ProgressReporterOptions {
   /** One try; resolves false on a non-2xx answer, throws JobStoppedError on 409. */
@@ -93,7 +93,7 @@ export class ProgressReporter {
       const ok = await this.opts.post(snapshot);
       this.sentAt = Date.now();
       if (ok) this.sent = snapshot;
-      else this.opts.logger.warn('progress report refused; retrying on the next tick', { ...snapshot });
+      else this.opts.logger.warn("progress report refused; retrying on the next tick", { ...snapshot });
     } catch (err) {
       if (err instanceof JobStoppedError) {
         this.stop();
@@ -102,8 +102,8 @@ export class ProgressReporter {
         return;
       }
       // The job's own abort (cancel) lands here too: not news, the job handles it.
-      if ((err as Error | undefined)?.name === 'AbortError') return;
-      this.opts.logger.warn('progress report failed; retrying on the next tick', { error: String(err) });
+      if ((err as Error | undefined)?.name === "AbortError") return;
+      this.opts.logger.warn("progress report failed; retrying on the next tick", { error: String(err) });
     }
   }
 }

@@ -3,8 +3,8 @@
  * progress output and signal handling can be staged exactly. Real ffmpeg runs are in
  * ffmpeg.real.test.ts.
  */
-import { describe, expect, it } from 'vitest';
-import { AbortError, FfmpegError, runFfmpeg, type Logger } from './run-ffmpeg.ts';
+import { describe, expect, it } from "vitest";
+import { AbortError, FfmpegError, runFfmpeg, type Logger } from "./run-ffmpeg.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -12,7 +12,7 @@ function fake(script: string, durationSec = 10, signal?: AbortSignal) {
   const progress: number[] = [];
   const run = runFfmpeg({
     ffmpegPath: process.execPath,
-    args: ['-e', script],
+    args: ["-e", script],
     durationSec,
     onProgress: (p) => progress.push(p),
     logger: quiet,
@@ -21,8 +21,8 @@ function fake(script: string, durationSec = 10, signal?: AbortSignal) {
   return { run, progress };
 }
 
-describe('runFfmpeg', () => {
-  it('reports progress from stdout and resolves on exit 0', async () => {
+describe("runFfmpeg", () => {
+  it("reports progress from stdout and resolves on exit 0", async () => {
     const { run, progress } = fake(`
       const w = (s) => process.stdout.write(s);
       w('frame=1\\nout_time_us=2500000\\nprogress=continue\\n');
@@ -33,7 +33,7 @@ describe('runFfmpeg', () => {
     expect(progress).toEqual([25, 50, 100]);
   });
 
-  it('rejects with the tail of stderr on a non-zero exit', async () => {
+  it("rejects with the tail of stderr on a non-zero exit", async () => {
     const { run } = fake(`
       for (let i = 0; i < 80; i++) console.error('noise line ' + i);
       console.error('input.mp4: Invalid data found when processing input');
@@ -43,40 +43,40 @@ describe('runFfmpeg', () => {
     expect(error).toBeInstanceOf(FfmpegError);
     const ffError = error as FfmpegError;
     expect(ffError.exitCode).toBe(1);
-    expect(ffError.message).toContain('ffmpeg exited with code 1');
-    expect(ffError.message).toContain('Invalid data found when processing input');
-    expect(ffError.stderrTail.split('\n')).toHaveLength(50);
-    expect(ffError.message).not.toContain('noise line 0\n');
+    expect(ffError.message).toContain("ffmpeg exited with code 1");
+    expect(ffError.message).toContain("Invalid data found when processing input");
+    expect(ffError.stderrTail.split("\n")).toHaveLength(50);
+    expect(ffError.message).not.toContain("noise line 0\n");
   });
 
-  it('stops the process on abort and rejects with an AbortError', async () => {
-    const controller = new AbortController();
-    const { run } = fake(`setInterval(() => process.stdout.write('out_time_us=1000000\\nprogress=continue\\n'), 50);`, 10, controller.signal);
-    setTimeout(() => controller.abort(), 100);
-    const error = await run.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AbortError);
-    expect((error as Error).name).toBe('AbortError');
-  });
-
-  it('escalates to SIGKILL when SIGTERM is ignored', async () => {
+  it("stops the process on abort and rejects with an AbortError", async () => {
     const controller = new AbortController();
     const { run } = fake(
-      `process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000);`,
+      `setInterval(() => process.stdout.write('out_time_us=1000000\\nprogress=continue\\n'), 50);`,
       10,
       controller.signal,
     );
+    setTimeout(() => controller.abort(), 100);
+    const error = await run.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortError);
+    expect((error as Error).name).toBe("AbortError");
+  });
+
+  it("escalates to SIGKILL when SIGTERM is ignored", async () => {
+    const controller = new AbortController();
+    const { run } = fake(`process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000);`, 10, controller.signal);
     setTimeout(() => controller.abort(), 300);
     await expect(run).rejects.toBeInstanceOf(AbortError);
   });
 
-  it('rejects at once when the signal is already aborted', async () => {
+  it("rejects at once when the signal is already aborted", async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(fake('', 10, controller.signal).run).rejects.toBeInstanceOf(AbortError);
+    await expect(fake("", 10, controller.signal).run).rejects.toBeInstanceOf(AbortError);
   });
 
-  it('rejects with a clear error when the binary cannot be started', async () => {
-    const run = runFfmpeg({ ffmpegPath: '/nonexistent/ffmpeg', args: [], durationSec: 1, logger: quiet });
+  it("rejects with a clear error when the binary cannot be started", async () => {
+    const run = runFfmpeg({ ffmpegPath: "/nonexistent/ffmpeg", args: [], durationSec: 1, logger: quiet });
     await expect(run).rejects.toThrow(/ffmpeg could not be started \(\/nonexistent\/ffmpeg\)/);
   });
 });

@@ -24,15 +24,15 @@
  *   DELETE /jobs/:videoId    stop it (ffmpeg killed, temp dir removed, no result) → 204; unknown → 404.
  * Errors are JSON `{error, message}`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import type { TranscodeRequest, TranscoderAccepted, TranscodeResult } from '../../workers/src/shared/transcode.ts';
-import { resolveBinaries } from './binaries.ts';
-import { runJob } from './job.ts';
-import type { Logger } from './run-ffmpeg.ts';
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { TranscodeRequest, TranscoderAccepted, TranscodeResult } from "../../workers/src/shared/transcode.ts";
+import { resolveBinaries } from "./binaries.ts";
+import { runJob } from "./job.ts";
+import type { Logger } from "./run-ffmpeg.ts";
 
 export interface TranscoderSettings {
   port: number;
@@ -87,7 +87,7 @@ class HttpError extends Error {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -96,13 +96,13 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'too_large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, "too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
     chunks.push(chunk);
   }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {
-    throw new HttpError(400, 'bad_request', 'The request body is not valid JSON.');
+    throw new HttpError(400, "bad_request", "The request body is not valid JSON.");
   }
 }
 
@@ -111,8 +111,8 @@ export const MIN_CONTROL_KEY_LENGTH = 32;
 
 /** Constant-time comparison of the presented key (hashes first, so lengths never leak or throw). */
 export function controlKeyMatches(header: string | undefined, controlKey: string): boolean {
-  const presented = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1] ?? '';
-  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  const presented = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1] ?? "";
+  const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
   return timingSafeEqual(digest(presented), digest(controlKey)) && presented.length > 0;
 }
 
@@ -123,29 +123,35 @@ export function controlKeyMatches(header: string | undefined, controlKey: string
  */
 export function parseTranscodeRequest(body: unknown, publicUrl: string): TranscodeRequest {
   const bad = (message: string): never => {
-    throw new HttpError(400, 'bad_request', message);
+    throw new HttpError(400, "bad_request", message);
   };
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('The body must be a JSON object.');
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return bad("The body must be a JSON object.");
   const b = body as Record<string, unknown>;
-  if (typeof b.videoId !== 'string' || !VIDEO_ID.test(b.videoId)) {
+  if (typeof b.videoId !== "string" || !VIDEO_ID.test(b.videoId)) {
     return bad('videoId must be a string of 1-128 letters, digits, "-" or "_".');
   }
-  if (typeof b.attempt !== 'number' || !Number.isInteger(b.attempt) || b.attempt < 1) return bad('attempt must be a positive integer.');
-  if (typeof b.token !== 'string' || b.token === '') return bad('token must be a non-empty string.');
+  if (typeof b.attempt !== "number" || !Number.isInteger(b.attempt) || b.attempt < 1) return bad("attempt must be a positive integer.");
+  if (typeof b.token !== "string" || b.token === "") return bad("token must be a non-empty string.");
   let url: URL | undefined;
   try {
-    url = typeof b.callbackBase === 'string' ? new URL(b.callbackBase) : undefined;
+    url = typeof b.callbackBase === "string" ? new URL(b.callbackBase) : undefined;
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return bad('callbackBase must be an http(s) URL.');
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) return bad("callbackBase must be an http(s) URL.");
   const expected = `${new URL(publicUrl).origin}/internal/jobs/${b.videoId}`;
-  const exact = url.origin === new URL(publicUrl).origin && url.pathname.replace(/\/+$/, '') === `/internal/jobs/${b.videoId}`;
+  const exact = url.origin === new URL(publicUrl).origin && url.pathname.replace(/\/+$/, "") === `/internal/jobs/${b.videoId}`;
   if (!exact || url.username || url.password || url.search || url.hash) return bad(`callbackBase must be ${expected}.`);
-  if (typeof b.segmentSeconds !== 'number' || !(b.segmentSeconds > 0) || b.segmentSeconds > MAX_SEGMENT_SECONDS) {
+  if (typeof b.segmentSeconds !== "number" || !(b.segmentSeconds > 0) || b.segmentSeconds > MAX_SEGMENT_SECONDS) {
     return bad(`segmentSeconds must be a number above 0 and at most ${MAX_SEGMENT_SECONDS}.`);
   }
-  return { videoId: b.videoId, attempt: b.attempt, token: b.token, callbackBase: b.callbackBase as string, segmentSeconds: b.segmentSeconds };
+  return {
+    videoId: b.videoId,
+    attempt: b.attempt,
+    token: b.token,
+    callbackBase: b.callbackBase as string,
+    segmentSeconds: b.segmentSeconds,
+  };
 }
 
 export async function createTranscoderServer(settings: TranscoderSettings): Promise<TranscoderServer> {
@@ -185,14 +191,18 @@ export async function createTranscoderServer(settings: TranscoderSettings): Prom
     const accepted: TranscoderAccepted = { accepted: true, videoId: request.videoId };
     const existing = jobs.get(request.videoId);
     if (existing && existing.request.attempt === request.attempt) {
-      logger.info('job redelivered; already running', { videoId: request.videoId, attempt: request.attempt });
+      logger.info("job redelivered; already running", { videoId: request.videoId, attempt: request.attempt });
       return sendJson(res, 202, accepted);
     }
     if (!existing && jobs.size >= settings.concurrency) {
-      throw new HttpError(503, 'busy', `The transcoder is busy (${jobs.size} of ${settings.concurrency} jobs running); try again later.`);
+      throw new HttpError(503, "busy", `The transcoder is busy (${jobs.size} of ${settings.concurrency} jobs running); try again later.`);
     }
     if (existing) {
-      logger.info('new attempt supersedes the running one', { videoId: request.videoId, old: existing.request.attempt, new: request.attempt });
+      logger.info("new attempt supersedes the running one", {
+        videoId: request.videoId,
+        old: existing.request.attempt,
+        new: request.attempt,
+      });
       jobs.delete(request.videoId);
       stopJob(existing, `superseded by attempt ${request.attempt}`);
     }
@@ -201,57 +211,57 @@ export async function createTranscoderServer(settings: TranscoderSettings): Prom
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://transcoder').pathname;
-    if (path === '/health' && req.method === 'GET') {
+    const path = new URL(req.url ?? "/", "http://transcoder").pathname;
+    if (path === "/health" && req.method === "GET") {
       // Open to anyone who can reach the port (health checks): a count, never video ids or paths.
       return sendJson(res, 200, { ok: true, running: jobs.size, capacity: settings.concurrency });
     }
     const match = /^\/jobs\/([^/]+)$/.exec(path);
-    const control = (path === '/jobs' && req.method === 'POST') || (match !== null && req.method === 'DELETE');
+    const control = (path === "/jobs" && req.method === "POST") || (match !== null && req.method === "DELETE");
     // Only the Worker may start or stop a job; checked before the body is even read.
     if (control && !controlKeyMatches(req.headers.authorization, settings.controlKey)) {
       req.resume();
-      throw new HttpError(401, 'unauthorized', 'Starting or stopping a job needs the control key (Authorization: Bearer <key>).');
+      throw new HttpError(401, "unauthorized", "Starting or stopping a job needs the control key (Authorization: Bearer <key>).");
     }
-    if (path === '/jobs' && req.method === 'POST') return postJob(req, res);
-    if (match && req.method === 'DELETE') {
+    if (path === "/jobs" && req.method === "POST") return postJob(req, res);
+    if (match && req.method === "DELETE") {
       const videoId = decodeURIComponent(match[1]!);
       const job = jobs.get(videoId);
-      if (!job) throw new HttpError(404, 'not_found', `No job is running for video ${videoId}.`);
-      logger.info('job cancelled by request', { videoId });
+      if (!job) throw new HttpError(404, "not_found", `No job is running for video ${videoId}.`);
+      logger.info("job cancelled by request", { videoId });
       jobs.delete(videoId);
-      stopJob(job, 'cancelled by DELETE /jobs');
+      stopJob(job, "cancelled by DELETE /jobs");
       res.writeHead(204).end();
       return;
     }
-    throw new HttpError(404, 'not_found', `No route for ${req.method} ${path}.`);
+    throw new HttpError(404, "not_found", `No route for ${req.method} ${path}.`);
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return sendJson(res, err.status, { error: err.code, message: err.message });
-      logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) });
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'The transcoder failed to handle the request.' });
+      logger.error("request failed", { error: err instanceof Error ? err.stack : String(err) });
+      if (!res.headersSent) sendJson(res, 500, { error: "internal", message: "The transcoder failed to handle the request." });
       else res.destroy();
     });
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once("error", reject);
     server.listen(settings.port, settings.host, () => {
-      server.off('error', reject);
+      server.off("error", reject);
       resolve();
     });
   });
   const { port } = server.address() as AddressInfo;
-  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
 
   return {
     server,
     url: `http://${host}:${port}`,
     running: jobs,
     async close() {
-      for (const job of [...jobs.values()]) stopJob(job, 'the transcoder is shutting down');
+      for (const job of [...jobs.values()]) stopJob(job, "the transcoder is shutting down");
       jobs.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -267,17 +277,17 @@ export function consoleLogger(debug: boolean): Logger {
     JSON.stringify({ time: new Date().toISOString(), level, message, ...meta });
   return {
     debug: (m, meta) => {
-      if (debug) console.log(line('debug', m, meta));
+      if (debug) console.log(line("debug", m, meta));
     },
-    info: (m, meta) => console.log(line('info', m, meta)),
-    warn: (m, meta) => console.warn(line('warn', m, meta)),
-    error: (m, meta) => console.error(line('error', m, meta)),
+    info: (m, meta) => console.log(line("info", m, meta)),
+    warn: (m, meta) => console.warn(line("warn", m, meta)),
+    error: (m, meta) => console.error(line("error", m, meta)),
   };
 }
 
 function intFromEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) {
     console.error(`${name} must be an integer of at least ${min}, got "${raw}".`);
@@ -288,25 +298,25 @@ function intFromEnv(name: string, fallback: number, min: number): number {
 
 /** The control key and PUBLIC_URL, or a one-line reason to refuse to start. */
 export function controlSettingsFromEnv(env: NodeJS.ProcessEnv): { controlKey: string; publicUrl: string } | string {
-  const controlKey = env.TRANSCODER_CONTROL_KEY ?? '';
+  const controlKey = env.TRANSCODER_CONTROL_KEY ?? "";
   if (controlKey.length < MIN_CONTROL_KEY_LENGTH) {
     return `TRANSCODER_CONTROL_KEY must be set (at least ${MIN_CONTROL_KEY_LENGTH} characters): only the Worker holding it may start or stop jobs.`;
   }
   let url: URL | undefined;
   try {
-    url = new URL(env.PUBLIC_URL ?? '');
+    url = new URL(env.PUBLIC_URL ?? "");
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    return `PUBLIC_URL must be set to the Worker's http(s) URL: jobs call back only there (got "${env.PUBLIC_URL ?? ''}").`;
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    return `PUBLIC_URL must be set to the Worker's http(s) URL: jobs call back only there (got "${env.PUBLIC_URL ?? ""}").`;
   }
   return { controlKey, publicUrl: url.toString() };
 }
 
 async function main(): Promise<void> {
   const control = controlSettingsFromEnv(process.env);
-  if (typeof control === 'string') {
+  if (typeof control === "string") {
     console.error(`The transcoder cannot start: ${control}`);
     process.exit(1);
   }
@@ -317,16 +327,16 @@ async function main(): Promise<void> {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(1);
   }
-  const host = process.env.TRANSCODER_HOST || '127.0.0.1';
-  const port = intFromEnv('TRANSCODER_PORT', 8788, 0);
+  const host = process.env.TRANSCODER_HOST || "127.0.0.1";
+  const port = intFromEnv("TRANSCODER_PORT", 8788, 0);
   const transcoder = await createTranscoderServer({
     host,
     port,
-    concurrency: intFromEnv('TRANSCODER_CONCURRENCY', 1, 1),
+    concurrency: intFromEnv("TRANSCODER_CONCURRENCY", 1, 1),
     workDir: process.env.TRANSCODER_WORKDIR || tmpdir(),
     ...binaries,
     ...control,
-    logger: consoleLogger(process.env.TRANSCODER_DEBUG === '1'),
+    logger: consoleLogger(process.env.TRANSCODER_DEBUG === "1"),
   }).catch((err: unknown) => {
     console.error(`The transcoder could not listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
@@ -343,8 +353,8 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

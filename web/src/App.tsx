@@ -78,7 +78,14 @@ function Shell({ expired }: { expired: boolean }) {
           )}
         </nav>
         <div class="topbar-end">
-          <button type="button" class="ghost" lang={lang === "ar" ? "en" : "ar"} aria-label={t("nav.languageLabel")} data-testid="lang" onClick={() => setLang(lang === "ar" ? "en" : "ar")}>
+          <button
+            type="button"
+            class="ghost"
+            lang={lang === "ar" ? "en" : "ar"}
+            aria-label={t("nav.languageLabel")}
+            data-testid="lang"
+            onClick={() => setLang(lang === "ar" ? "en" : "ar")}
+          >
             {t("nav.language")}
           </button>
           {session && (

@@ -34,7 +34,12 @@ async function main(): Promise<void> {
   const port = await freePort();
   const transcoder = await startTranscoder({ port: await freePort(), publicUrl: `http://127.0.0.1:${port}` });
   const inspectorPort = await freePort();
-  const stack = await startWrangler({ port, inspectorPort, persistTo: state, vars: { PUBLIC_URL: `http://127.0.0.1:${port}`, TRANSCODER_URL: transcoder.url } });
+  const stack = await startWrangler({
+    port,
+    inspectorPort,
+    persistTo: state,
+    vars: { PUBLIC_URL: `http://127.0.0.1:${port}`, TRANSCODER_URL: transcoder.url },
+  });
   try {
     const login = await fetch(`${stack.baseUrl}/api/auth/dev-login`, {
       method: "POST",
@@ -72,7 +77,9 @@ async function main(): Promise<void> {
     await transcoder.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nMeasured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${process.platform}/${process.arch}, Node ${process.versions.node}\n`);
+  console.log(
+    `\nMeasured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${process.platform}/${process.arch}, Node ${process.versions.node}\n`,
+  );
   console.table(rows);
   console.log(`\n${markdown(rows)}\n`);
 }

@@ -80,9 +80,12 @@ export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
   const args = [
     "dev",
     ...(opts.config ? ["--config", opts.config] : []),
-    "--port", String(opts.port),
-    "--ip", "127.0.0.1",
-    "--inspector-port", String(opts.inspectorPort ?? 0),
+    "--port",
+    String(opts.port),
+    "--ip",
+    "127.0.0.1",
+    "--inspector-port",
+    String(opts.inspectorPort ?? 0),
     "--test-scheduled",
     "--show-interactive-dev-session=false",
     ...(opts.persistTo ? ["--persist-to", opts.persistTo] : []),
@@ -99,11 +102,15 @@ export async function startWrangler(opts: StackOptions): Promise<RunningStack> {
   const output = captureOutput(wrangler, opts.inheritOutput);
   const baseUrl = `http://127.0.0.1:${opts.port}`;
   const stop = () => stopProcess(wrangler);
-  await waitUntil(async () => {
-    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited (${wrangler.exitCode}):\n${output()}`);
-    const res = await fetch(`${baseUrl}/api/video/uploads`, { method: "OPTIONS" }).catch(() => null);
-    return res !== null && (res.status === 204 || opts.config !== undefined);
-  }, 90_000, () => `wrangler dev did not become ready:\n${output()}`);
+  await waitUntil(
+    async () => {
+      if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited (${wrangler.exitCode}):\n${output()}`);
+      const res = await fetch(`${baseUrl}/api/video/uploads`, { method: "OPTIONS" }).catch(() => null);
+      return res !== null && (res.status === 204 || opts.config !== undefined);
+    },
+    90_000,
+    () => `wrangler dev did not become ready:\n${output()}`,
+  );
   return { baseUrl, wrangler, output, stop };
 }
 
@@ -119,7 +126,12 @@ export interface RunningTranscoder {
  * jobs only with the control key derived from the same secret wrangler gets, and calls back only
  * `publicUrl` (the Worker's PUBLIC_URL).
  */
-export async function startTranscoder(opts: { port: number; publicUrl: string; inheritOutput?: boolean; env?: Record<string, string> }): Promise<RunningTranscoder> {
+export async function startTranscoder(opts: {
+  port: number;
+  publicUrl: string;
+  inheritOutput?: boolean;
+  env?: Record<string, string>;
+}): Promise<RunningTranscoder> {
   const child = spawn(process.execPath, [join(ROOT, "transcoder", "src", "server.ts")], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
@@ -134,11 +146,15 @@ export async function startTranscoder(opts: { port: number; publicUrl: string; i
   });
   const output = captureOutput(child, opts.inheritOutput);
   const url = `http://127.0.0.1:${opts.port}`;
-  await waitUntil(async () => {
-    if (child.exitCode !== null) throw new Error(`the transcoder exited (${child.exitCode}):\n${output()}`);
-    const res = await fetch(`${url}/health`).catch(() => null);
-    return res?.ok === true;
-  }, 30_000, () => `the transcoder did not become ready:\n${output()}`);
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the transcoder exited (${child.exitCode}):\n${output()}`);
+      const res = await fetch(`${url}/health`).catch(() => null);
+      return res?.ok === true;
+    },
+    30_000,
+    () => `the transcoder did not become ready:\n${output()}`,
+  );
   return { url, process: child, output, stop: () => stopProcess(child) };
 }
 

@@ -61,14 +61,28 @@ describe("admin API", () => {
   });
 
   it("refuses bad budget values with 400 and a sentence, and logs every change", async () => {
-    for (const body of [{ monthlyCapUsd: -1 }, { monthlyCapUsd: "10" }, { transcodingEnabled: "no" }, { spikeThresholdPct: 0 }, { colour: "red" }, [1]]) {
+    for (const body of [
+      { monthlyCapUsd: -1 },
+      { monthlyCapUsd: "10" },
+      { transcodingEnabled: "no" },
+      { spikeThresholdPct: 0 },
+      { colour: "red" },
+      [1],
+    ]) {
       const res = await putBudget(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(((await res.json()) as { message: string }).message.length).toBeGreaterThan(10);
     }
-    expect(await (await putBudget({ monthlyCapUsd: 150, spikeThresholdPct: 80 })).json()).toEqual({ monthlyCapUsd: 150, transcodingEnabled: true, spikeThresholdPct: 80 });
+    expect(await (await putBudget({ monthlyCapUsd: 150, spikeThresholdPct: 80 })).json()).toEqual({
+      monthlyCapUsd: 150,
+      transcodingEnabled: true,
+      spikeThresholdPct: 80,
+    });
     expect(await (await adminApi("/budget")).json()).toEqual({ monthlyCapUsd: 150, transcodingEnabled: true, spikeThresholdPct: 80 });
-    const log = await env.DB.prepare("SELECT admin_id, after FROM budget_changes ORDER BY id DESC LIMIT 1").first<{ admin_id: string; after: string }>();
+    const log = await env.DB.prepare("SELECT admin_id, after FROM budget_changes ORDER BY id DESC LIMIT 1").first<{
+      admin_id: string;
+      after: string;
+    }>();
     expect(log?.admin_id).toBe("root");
     expect(JSON.parse(log!.after)).toMatchObject({ monthlyCapUsd: 150 });
   });
@@ -77,19 +91,37 @@ describe("admin API", () => {
     const res = await adminApi("/costs/estimate?activeUsers=500");
     const body = (await res.json()) as { estimateUsd: number; params: Record<string, number>; metered: { projectedMonthUsd: number } };
     expect(body.estimateUsd).toBeCloseTo(3.75);
-    expect(body.params).toMatchObject({ activeUsers: 500, videosPerUserPerMonth: 2, mbPerVideo: 100, outputFactor: 2.5, usdPerGbMonth: 0.015 });
+    expect(body.params).toMatchObject({
+      activeUsers: 500,
+      videosPerUserPerMonth: 2,
+      mbPerVideo: 100,
+      outputFactor: 2.5,
+      usdPerGbMonth: 0.015,
+    });
     expect(body.metered.projectedMonthUsd).toBeGreaterThanOrEqual(0);
     expect((await adminApi("/costs/estimate")).status).toBe(400);
     expect((await adminApi("/costs?month=2026-13")).status).toBe(400);
   });
 
   it("reads estimate parameters as plain decimals only, and never answers a non-finite estimate", async () => {
-    for (const query of ["activeUsers=0x10", "activeUsers=1e3", "activeUsers=", "activeUsers=-1", "activeUsers=1e400", "activeUsers=Infinity", "activeUsers=9".concat("9".repeat(400)), "activeUsers=5&mbPerVideo=0b11"]) {
+    for (const query of [
+      "activeUsers=0x10",
+      "activeUsers=1e3",
+      "activeUsers=",
+      "activeUsers=-1",
+      "activeUsers=1e400",
+      "activeUsers=Infinity",
+      "activeUsers=9".concat("9".repeat(400)),
+      "activeUsers=5&mbPerVideo=0b11",
+    ]) {
       const res = await adminApi(`/costs/estimate?${query}`);
       expect(res.status, query).toBe(400);
       expect(await res.json()).toMatchObject({ error: "invalid_parameter", message: expect.stringMatching(/decimal/) });
     }
-    const ok = (await (await adminApi("/costs/estimate?activeUsers=16&usdPerGbMonth=0.0225")).json()) as { estimateUsd: number; params: Record<string, number> };
+    const ok = (await (await adminApi("/costs/estimate?activeUsers=16&usdPerGbMonth=0.0225")).json()) as {
+      estimateUsd: number;
+      params: Record<string, number>;
+    };
     expect(ok.params).toMatchObject({ activeUsers: 16, usdPerGbMonth: 0.0225 });
     expect(Number.isFinite(ok.estimateUsd)).toBe(true);
   });
@@ -127,7 +159,9 @@ describe("budget cap and kill switch", () => {
     expect(result.status).toBe(204);
     expect(await findVideo(env.DB, id)).toMatchObject({ status: "READY" });
     // The encode was metered once, at the instance's size: 20 s × 4 vCPU.
-    const vcpu = await env.DB.prepare("SELECT quantity FROM usage WHERE video_id = ? AND kind = 'container_vcpu_seconds'").bind(id).first<{ quantity: number }>();
+    const vcpu = await env.DB.prepare("SELECT quantity FROM usage WHERE video_id = ? AND kind = 'container_vcpu_seconds'")
+      .bind(id)
+      .first<{ quantity: number }>();
     expect(vcpu?.quantity).toBe(80);
   });
 
@@ -160,7 +194,14 @@ describe("ledger", () => {
       `INSERT INTO videos (id, owner_id, title, filename, filetype, status, upload_expires_at, created_at, updated_at, source_bytes, uploaded_at, source_deleted_at, ready_at, output_bytes)
        VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', 'READY', 0, ?, ?, 3000000000, ?, ?, ?, 1500000000)`,
     )
-      .bind(video, Date.parse("2026-10-01T00:00:00Z"), d2, Date.parse("2026-10-01T00:00:00Z"), Date.parse("2026-10-02T00:00:00Z"), Date.parse("2026-10-02T00:00:00Z"))
+      .bind(
+        video,
+        Date.parse("2026-10-01T00:00:00Z"),
+        d2,
+        Date.parse("2026-10-01T00:00:00Z"),
+        Date.parse("2026-10-02T00:00:00Z"),
+        Date.parse("2026-10-02T00:00:00Z"),
+      )
       .run();
     const end = Date.parse("2026-10-05T00:00:00Z");
     const day1 = await rollUpDay(env, "2026-10-01", end);
@@ -168,7 +209,10 @@ describe("ledger", () => {
     expect(day1).toBeCloseTo(9 + (3 / 30) * 0.015, 6); // 2 M class A + 3 GB for a day
     expect(day2).toBeCloseTo(0.3 + (1.5 / 30) * 0.015, 6); // 1 M requests + 1.5 GB for a day
     expect(await rollUpDay(env, "2026-10-01", end)).toBeCloseTo(day1, 9);
-    const rows = await env.DB.prepare("SELECT video_id, usd, breakdown FROM cost_daily WHERE day = '2026-10-01'").all<{ video_id: string; breakdown: string }>();
+    const rows = await env.DB.prepare("SELECT video_id, usd, breakdown FROM cost_daily WHERE day = '2026-10-01'").all<{
+      video_id: string;
+      breakdown: string;
+    }>();
     expect(rows.results).toHaveLength(1);
     expect(Object.keys(JSON.parse(rows.results[0].breakdown)).sort()).toEqual(["r2_class_a", "r2_storage_gb_month"]);
   });
@@ -193,7 +237,9 @@ describe("ledger", () => {
     await insert(expired, "FAILED", 3e9, dayStart - 3600_000, dayStart + 12 * 3600_000, null);
     await insert(finished, "QUEUED", 3e9, dayStart, dayStart + 6 * 3600_000, dayStart + 6 * 3600_000);
     await rollUpDay(env, day, end);
-    const rows = await env.DB.prepare("SELECT video_id, breakdown FROM cost_daily WHERE day = ?").bind(day).all<{ video_id: string; breakdown: string }>();
+    const rows = await env.DB.prepare("SELECT video_id, breakdown FROM cost_daily WHERE day = ?")
+      .bind(day)
+      .all<{ video_id: string; breakdown: string }>();
     const storage = Object.fromEntries(rows.results.map((r) => [r.video_id, JSON.parse(r.breakdown).r2_storage_gb_month as number]));
     const gbDay = (3 / 30) * 0.015; // 3 GB for one day at the list price
     expect(storage[open]).toBeCloseTo(gbDay, 9);
@@ -223,7 +269,10 @@ describe("ledger", () => {
     const today = body.days.find((d) => d.date === utcDay(now))!;
     expect(today.breakdown.r2_class_a).toBeGreaterThan(0);
     expect(body.videos.map((v) => v.id)).toContain("00000000-0000-4000-8000-00000000000b");
-    expect(body.monthToDateUsd).toBeCloseTo(body.days.reduce((s, d) => s + d.usd, 0), 9);
+    expect(body.monthToDateUsd).toBeCloseTo(
+      body.days.reduce((s, d) => s + d.usd, 0),
+      9,
+    );
   });
 });
 
@@ -249,8 +298,14 @@ describe("spike alert", () => {
     expect(await checkSpike(withHook, "2026-08-02", webhook, end)).toBe(false);
     // One failed attempt, then delivered; never twice.
     expect(calls).toHaveLength(2);
-    expect(calls[1]).toMatchObject({ url: "https://hooks.test/costs", body: { kind: "daily_spike", day: "2026-08-02", usd: expect.closeTo(0.48, 6), previousUsd: expect.closeTo(0.3, 6) } });
-    const stored = await env.DB.prepare("SELECT delivered, delivery_attempts FROM cost_alerts WHERE day = '2026-08-02'").first<{ delivered: number; delivery_attempts: number }>();
+    expect(calls[1]).toMatchObject({
+      url: "https://hooks.test/costs",
+      body: { kind: "daily_spike", day: "2026-08-02", usd: expect.closeTo(0.48, 6), previousUsd: expect.closeTo(0.3, 6) },
+    });
+    const stored = await env.DB.prepare("SELECT delivered, delivery_attempts FROM cost_alerts WHERE day = '2026-08-02'").first<{
+      delivered: number;
+      delivery_attempts: number;
+    }>();
     expect(stored).toEqual({ delivered: 1, delivery_attempts: 2 });
   });
 
@@ -266,17 +321,26 @@ describe("spike alert", () => {
 
 describe("request attribution", () => {
   const rowsFor = async (videoId: string) =>
-    (await env.DB.prepare("SELECT kind, quantity FROM usage WHERE video_id = ?").bind(videoId).all<{ kind: string; quantity: number }>()).results;
+    (await env.DB.prepare("SELECT kind, quantity FROM usage WHERE video_id = ?").bind(videoId).all<{ kind: string; quantity: number }>())
+      .results;
 
   it("never bills a made-up video id: 401/404 answers count as requests of no video", async () => {
     const ghost = crypto.randomUUID();
     await SELF.fetch(`${BASE}/api/videos/${ghost}`); // 401: no token
     await SELF.fetch(`${BASE}/api/videos/${ghost}`, { headers: { Authorization: `Bearer ${alice}` } }); // 404
     await SELF.fetch(`${BASE}/videos/${ghost}/index.m3u8`); // 404
-    await SELF.fetch(`${BASE}/api/video/uploads/${ghost}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}` } }); // 404 from the session
+    await SELF.fetch(`${BASE}/api/video/uploads/${ghost}`, {
+      method: "HEAD",
+      headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}` },
+    }); // 404 from the session
     await SELF.fetch(`${BASE}/api/video/uploads/${ghost}`, {
       method: "PATCH",
-      headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}`, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" },
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        Authorization: `Bearer ${alice}`,
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Offset": "0",
+      },
       body: "abc",
     });
     await rollUpDay(env, utcDay(Date.now())); // flushes this isolate's counters, then rolls up today
@@ -288,10 +352,18 @@ describe("request attribution", () => {
   it("bills a found video's requests to it", async () => {
     const created = await SELF.fetch(`${BASE}/api/video/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}`, "Upload-Length": "10", "Upload-Metadata": `filename ${btoa("a.mp4")}` },
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        Authorization: `Bearer ${alice}`,
+        "Upload-Length": "10",
+        "Upload-Metadata": `filename ${btoa("a.mp4")}`,
+      },
     });
     const id = created.headers.get("Location")!.split("/").pop()!;
-    await SELF.fetch(`${BASE}/api/video/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}` } });
+    await SELF.fetch(`${BASE}/api/video/uploads/${id}`, {
+      method: "HEAD",
+      headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${alice}` },
+    });
     await SELF.fetch(`${BASE}/api/videos/${id}`, { headers: { Authorization: `Bearer ${alice}` } });
     await rollUpDay(env, utcDay(Date.now()));
     const kinds = Object.fromEntries((await rowsFor(id)).map((r) => [r.kind, r.quantity]));

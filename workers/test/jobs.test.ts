@@ -111,7 +111,8 @@ describe("dispatch", () => {
     expect(await dispatchNext(env, { client: twin })).toEqual([urgent]);
 
     const waiting = await queuedVideo();
-    const prio = (token: string) => SELF.fetch(`${BASE}/api/videos/${waiting}/priority`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    const prio = (token: string) =>
+      SELF.fetch(`${BASE}/api/videos/${waiting}/priority`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
     expect((await prio(alice)).status).toBe(403);
     expect((await prio(admin)).status).toBe(200);
     const top = await env.DB.prepare("SELECT max(priority) AS p FROM videos").first<{ p: number }>();
@@ -163,11 +164,21 @@ describe("internal routes", () => {
     expect(mid!.playableAt).not.toBeNull();
     expect((await postJson(id, "result", token, okResult)).status).toBe(204);
     const done = await findVideo(env.DB, id);
-    expect(done).toMatchObject({ status: "READY", progress: 100, playable: true, durationSec: 4, sourceSha256: okResult.ok ? okResult.sourceSha256 : "" });
+    expect(done).toMatchObject({
+      status: "READY",
+      progress: 100,
+      playable: true,
+      durationSec: 4,
+      sourceSha256: okResult.ok ? okResult.sourceSha256 : "",
+    });
     expect(await env.MEDIA.head(sourceKey(id))).toBeNull();
     expect((await postJson(id, "progress", token, { progress: 50, playable: true })).status).toBe(409);
     const api = await SELF.fetch(`${BASE}/api/videos/${id}`, { headers: { Authorization: `Bearer ${alice}` } });
-    expect(await api.json()).toMatchObject({ status: "READY", hlsUrl: `/videos/${id}/index.m3u8`, renditions: [{ name: "240p", width: 426, height: 240, bandwidth: 700_000 }] });
+    expect(await api.json()).toMatchObject({
+      status: "READY",
+      hlsUrl: `/videos/${id}/index.m3u8`,
+      renditions: [{ name: "240p", width: 426, height: 240, bandwidth: 700_000 }],
+    });
   });
 
   it("retry a transient failure with backoff, then fail after the third attempt; a permanent failure fails at once", async () => {
@@ -192,7 +203,11 @@ describe("internal routes", () => {
 
     const other = await running();
     await postJson(other.id, "result", other.token, { ok: false, error: "This file is not a video we can read.", permanent: true });
-    expect(await findVideo(env.DB, other.id)).toMatchObject({ status: "FAILED", attempts: 1, error: "This file is not a video we can read." });
+    expect(await findVideo(env.DB, other.id)).toMatchObject({
+      status: "FAILED",
+      attempts: 1,
+      error: "This file is not a video we can read.",
+    });
   });
 
   it("a silent transcoder loses its lease: retried with backoff, FAILED after three attempts", async () => {
@@ -228,7 +243,8 @@ describe("cancel and retry", () => {
     const again = await SELF.fetch(`${BASE}/api/videos/${id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${alice}` } });
     expect(again.status).toBe(409);
 
-    const retry = (token: string) => SELF.fetch(`${BASE}/api/videos/${id}/retry`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    const retry = (token: string) =>
+      SELF.fetch(`${BASE}/api/videos/${id}/retry`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
     expect((await retry(alice)).status).toBe(403);
     expect((await retry(admin)).status).toBe(200);
     // The retry wakes the dispatcher, which finds this project's transcoder URL closed and gives the
@@ -242,7 +258,11 @@ describe("cancel and retry", () => {
 
     // The admin's job table: job bookkeeping on request, and only for admins.
     const list = async (token: string) =>
-      ((await (await SELF.fetch(`${BASE}/api/videos?include=job`, { headers: { Authorization: `Bearer ${token}` } })).json()) as VideoListResponse).videos;
+      (
+        (await (
+          await SELF.fetch(`${BASE}/api/videos?include=job`, { headers: { Authorization: `Bearer ${token}` } })
+        ).json()) as VideoListResponse
+      ).videos;
     expect((await list(admin)).find((v) => v.id === id)?.job).toEqual({ attempts: 0, priority: 0, lastError: null });
     expect((await list(alice)).find((v) => v.id === id)?.job).toBeUndefined();
   });
@@ -315,7 +335,10 @@ describe("malformed reports", () => {
       expect(one.status).toBe(200);
       expect(await one.json()).toMatchObject({ id, renditions: [] });
     }
-    for (const [path, token] of [["", alice], ["?include=job", admin]] as const) {
+    for (const [path, token] of [
+      ["", alice],
+      ["?include=job", admin],
+    ] as const) {
       const list = await SELF.fetch(`${BASE}/api/videos${path}`, { headers: { Authorization: `Bearer ${token}` } });
       expect(list.status).toBe(200);
       const listed = ((await list.json()) as VideoListResponse).videos.filter((v) => ids.includes(v.id));
@@ -396,7 +419,9 @@ describe("runs: an admin retry never reuses a run number", () => {
     await clearQueue();
     const id = await queuedVideo();
     const vcpuSeconds = async () =>
-      (await env.DB.prepare("SELECT coalesce(sum(quantity), 0) AS q FROM usage WHERE video_id = ? AND kind = 'container_vcpu_seconds'").bind(id).first<{ q: number }>())!.q;
+      (await env.DB.prepare("SELECT coalesce(sum(quantity), 0) AS q FROM usage WHERE video_id = ? AND kind = 'container_vcpu_seconds'")
+        .bind(id)
+        .first<{ q: number }>())!.q;
     const failure: TranscodeResult = { ok: false, error: "This file is not a video we can read.", permanent: true, encodeSeconds: 10 };
 
     const first = await dispatchOnly(id);
@@ -428,7 +453,9 @@ describe("runs: an admin retry never reuses a run number", () => {
     await clearQueue();
     // Processing when the migration ran: run was set to attempts, the transcoder holds a token for that number.
     const running = await queuedVideo();
-    await env.DB.prepare("UPDATE videos SET status = 'PROCESSING', attempts = 2, run = 2, lease_expires_at = ? WHERE id = ?").bind(Date.now() + LEASE_MS, running).run();
+    await env.DB.prepare("UPDATE videos SET status = 'PROCESSING', attempts = 2, run = 2, lease_expires_at = ? WHERE id = ?")
+      .bind(Date.now() + LEASE_MS, running)
+      .run();
     const token = await signJobToken(env.JWT_SECRET, { videoId: running, run: 2 });
     expect((await postJson(running, "progress", token, { progress: 10, playable: false })).status).toBe(200);
 
@@ -460,7 +487,11 @@ describe("transcoder control", () => {
       { url: "http://transcoder.test/jobs/v1", method: "DELETE", authorization: `Bearer ${key}` },
     ]);
     // A transcoder that refuses the key is not "accepted".
-    const refused = new HttpTranscoderClient("http://transcoder.test", key, () => async () => Response.json({ error: "unauthorized" }, { status: 401 }));
+    const refused = new HttpTranscoderClient(
+      "http://transcoder.test",
+      key,
+      () => async () => Response.json({ error: "unauthorized" }, { status: 401 }),
+    );
     expect(await refused.start(request)).toBe("unavailable");
     expect(transcoderFor(env)).toBeInstanceOf(HttpTranscoderClient);
   });

@@ -24,7 +24,7 @@ async function videoWithOutputs(opts: { status?: string; playable?: boolean; vis
     `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, run, upload_expires_at, created_at, updated_at)
      VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', ?, ?, ?, 1, 1, ?, ?, ?)`,
   )
-    .bind(id, opts.status ?? "READY", opts.playable ?? true ? 1 : 0, opts.visibility ?? "public", now + 1e9, now, now)
+    .bind(id, opts.status ?? "READY", (opts.playable ?? true) ? 1 : 0, opts.visibility ?? "public", now + 1e9, now, now)
     .run();
   const put = (path: string, body: string | Uint8Array) => env.MEDIA.put(`videos/${id}/r1/${path}`, body);
   await put("index.m3u8", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=700000\n240p/index.m3u8\n");
@@ -148,7 +148,10 @@ describe("HLS delivery", () => {
 
   it("gives the owner signed hlsUrl and posterUrl for a private video", async () => {
     const id = await videoWithOutputs({ visibility: "private" });
-    const video = (await (await get(`/api/videos/${id}`, { Authorization: `Bearer ${alice}` })).json()) as { hlsUrl: string; posterUrl: string };
+    const video = (await (await get(`/api/videos/${id}`, { Authorization: `Bearer ${alice}` })).json()) as {
+      hlsUrl: string;
+      posterUrl: string;
+    };
     expect(video.hlsUrl).toMatch(new RegExp(`^/videos/${id}/p/[^/]+/index\\.m3u8$`));
     expect((await get(video.hlsUrl)).status).toBe(200);
     expect((await get(video.posterUrl)).status).toBe(200);
@@ -185,7 +188,10 @@ describe("HLS delivery", () => {
 });
 
 const asUser = (token: string, path: string, init: RequestInit = {}) =>
-  SELF.fetch(`${BASE}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...init.headers } });
+  SELF.fetch(`${BASE}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...init.headers },
+  });
 const signedUrl = async (id: string) => ((await (await asUser(alice, `/api/videos/${id}/playback`)).json()) as { url: string }).url;
 const setVisibility = (id: string, visibility: "public" | "private") =>
   asUser(alice, `/api/videos/${id}`, { method: "PATCH", body: JSON.stringify({ visibility }) });
@@ -280,14 +286,21 @@ describe("CORS on delivery", () => {
 
   it("answers the preflight of a player on another origin with 204", async () => {
     const id = await videoWithOutputs();
-    for (const path of [`/videos/${id}/240p/seg_00000.ts`, `/videos/${id}/p/abc.def/index.m3u8`, `/videos/${crypto.randomUUID()}/index.m3u8`]) {
+    for (const path of [
+      `/videos/${id}/240p/seg_00000.ts`,
+      `/videos/${id}/p/abc.def/index.m3u8`,
+      `/videos/${crypto.randomUUID()}/index.m3u8`,
+    ]) {
       const res = await SELF.fetch(`${BASE}${path}`, {
         method: "OPTIONS",
         headers: { ...ORIGIN, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range" },
       });
       expect(res.status).toBe(204);
       expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
-      const methods = res.headers.get("Access-Control-Allow-Methods")!.split(",").map((m) => m.trim());
+      const methods = res.headers
+        .get("Access-Control-Allow-Methods")!
+        .split(",")
+        .map((m) => m.trim());
       expect(methods).toEqual(expect.arrayContaining(["GET", "HEAD", "OPTIONS"]));
       const headers = res.headers.get("Access-Control-Allow-Headers")!.toLowerCase();
       expect(headers).toContain("range");
@@ -319,7 +332,8 @@ describe("CORS on delivery", () => {
       const res = await SELF.fetch(url, { headers: { ...ORIGIN, ...headers } });
       expect([url, res.status]).toEqual([url, status]);
       expectCors(res);
-      if (status >= 400 && status !== 416) expect(await res.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+      if (status >= 400 && status !== 416)
+        expect(await res.json()).toMatchObject({ error: expect.any(String), message: expect.any(String) });
       else await res.body?.cancel();
     }
   });

@@ -208,7 +208,9 @@ describe("expiry cron", () => {
     await runInDurableObject(env.UPLOAD_SESSION.getByName(fresh.id), (_, state) => {
       state.storage.sql.exec("UPDATE upload SET expires_at = ?", Date.now() + 100 * 3600_000);
     });
-    await env.DB.prepare("UPDATE videos SET upload_expires_at = ? WHERE id = ?").bind(Date.now() + 100 * 3600_000, fresh.id).run();
+    await env.DB.prepare("UPDATE videos SET upload_expires_at = ? WHERE id = ?")
+      .bind(Date.now() + 100 * 3600_000, fresh.id)
+      .run();
     await worker.scheduled(controller, env);
 
     expect(await findVideo(env.DB, id)).toMatchObject({ status: "FAILED", error: "upload expired" });

@@ -199,7 +199,11 @@ describe("PATCH", () => {
     const bytes = randomBytes(150, 32);
     const res = await SELF.fetch(UPLOADS, {
       method: "POST",
-      headers: tus(alice, { "Upload-Length": "100", "Upload-Metadata": metadataHeader({ filename: "a.mp4", filetype: "video/mp4" }), "Content-Type": "application/offset+octet-stream" }),
+      headers: tus(alice, {
+        "Upload-Length": "100",
+        "Upload-Metadata": metadataHeader({ filename: "a.mp4", filetype: "video/mp4" }),
+        "Content-Type": "application/offset+octet-stream",
+      }),
       body: chunked(bytes.subarray(0, 60), bytes.subarray(60)),
     });
     expect(res.status).toBe(201);
@@ -334,7 +338,10 @@ describe("per-user quota of unfinished uploads", () => {
     const ctx = createExecutionContext();
     const lengthHeader: Record<string, string> = length === "defer" ? { "Upload-Defer-Length": "1" } : { "Upload-Length": String(length) };
     const res = await worker.fetch(
-      new Request(UPLOADS, { method: "POST", headers: tus(token, { "Upload-Metadata": metadataHeader({ filename: "q.mp4", filetype: "video/mp4" }), ...lengthHeader }) }),
+      new Request(UPLOADS, {
+        method: "POST",
+        headers: tus(token, { "Upload-Metadata": metadataHeader({ filename: "q.mp4", filetype: "video/mp4" }), ...lengthHeader }),
+      }),
       { ...env, ...limits },
       ctx,
     );

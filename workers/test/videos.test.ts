@@ -39,7 +39,11 @@ describe("dev login", () => {
 
   it("does not exist unless DEV_AUTH is true", async () => {
     const req = new Request(`${BASE}/api/auth/dev-login`, { method: "POST", body: JSON.stringify({ userId: "x", role: "admin" }) });
-    const res = await worker.fetch(req as Request<unknown, IncomingRequestCfProperties>, { ...env, DEV_AUTH: "false" }, createExecutionContext());
+    const res = await worker.fetch(
+      req as Request<unknown, IncomingRequestCfProperties>,
+      { ...env, DEV_AUTH: "false" },
+      createExecutionContext(),
+    );
     expect(res.status).toBe(404);
   });
 });
@@ -111,7 +115,10 @@ describe("titles", () => {
     const sneaky = "\u202eCairo\u200b \ufeffnights\u2066";
     const ok = await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: sneaky }) });
     expect(((await ok.json()) as VideoResponse).title).toBe("Cairo nights");
-    const invisible = await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: "\u200b\u200e\u202e\ufeff\u2060" }) });
+    const invisible = await api(alice, `/videos/${id}`, {
+      method: "PATCH",
+      body: JSON.stringify({ title: "\u200b\u200e\u202e\ufeff\u2060" }),
+    });
     expect(invisible.status).toBe(400);
     expect(await invisible.json()).toMatchObject({ error: "invalid_title" });
   });
@@ -199,8 +206,23 @@ describe("videos", () => {
     const video = (await res.json()) as VideoResponse;
     expect(Object.keys(video).sort()).toEqual(
       [
-        "id", "ownerId", "title", "visibility", "status", "message", "progress", "playable", "hlsUrl", "posterUrl",
-        "durationSec", "renditions", "sourceBytes", "sourceSha256", "error", "createdAt", "readyAt",
+        "id",
+        "ownerId",
+        "title",
+        "visibility",
+        "status",
+        "message",
+        "progress",
+        "playable",
+        "hlsUrl",
+        "posterUrl",
+        "durationSec",
+        "renditions",
+        "sourceBytes",
+        "sourceSha256",
+        "error",
+        "createdAt",
+        "readyAt",
       ].sort(),
     );
     expect(video).toMatchObject({ id, ownerId: "alice", status: "UPLOADING", progress: 0, playable: false, visibility: "public" });
@@ -211,7 +233,10 @@ describe("videos", () => {
 
   it("lets the owner rename and make private, with 400 for bad values", async () => {
     const { id } = await createUpload(alice, 100);
-    const ok = await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: " Cairo\r\n at night ", visibility: "private" }) });
+    const ok = await api(alice, `/videos/${id}`, {
+      method: "PATCH",
+      body: JSON.stringify({ title: " Cairo\r\n at night ", visibility: "private" }),
+    });
     expect(await ok.json()).toMatchObject({ title: "Cairo at night", visibility: "private" });
     expect((await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ visibility: "secret" }) })).status).toBe(400);
     expect((await api(alice, `/videos/${id}`, { method: "PATCH", body: JSON.stringify({ title: "" }) })).status).toBe(400);

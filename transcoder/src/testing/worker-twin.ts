@@ -6,9 +6,9 @@
  * Routes: /internal/jobs/<videoId>/{source, progress, result, files/<OUTPUT_FILE path>}, each
  * checking `Authorization: Bearer <token>` against the tokens registered for that video.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from '../../../workers/src/shared/transcode.ts';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../../../workers/src/shared/transcode.ts";
 
 export interface TwinPut {
   path: string;
@@ -48,7 +48,7 @@ export class WorkerTwin {
   private readonly server: Server;
   private readonly jobs = new Map<string, TwinJob>();
   private seq = 0;
-  url = '';
+  url = "";
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -60,7 +60,7 @@ export class WorkerTwin {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
@@ -81,43 +81,43 @@ export class WorkerTwin {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const match = /^\/internal\/jobs\/([^/]+)\/(source|progress|result|files\/(.+))$/.exec(req.url ?? '');
+    const match = /^\/internal\/jobs\/([^/]+)\/(source|progress|result|files\/(.+))$/.exec(req.url ?? "");
     const job = match ? this.jobs.get(match[1]!) : undefined;
     if (!match || !job) return void res.writeHead(404).end();
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
     if (!job.options.tokens.includes(token)) return void res.writeHead(401).end();
     const route = match[2]!;
 
-    if (route === 'source' && req.method === 'GET') {
+    if (route === "source" && req.method === "GET") {
       job.sourceRequests.push(token);
       const hold = job.options.holdSource?.(token);
       if (hold) await hold;
       if (res.destroyed) return;
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': job.options.source.length });
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": job.options.source.length });
       res.end(job.options.source);
       return;
     }
     const body = await readBody(req);
-    if (route === 'progress' && req.method === 'POST') {
+    if (route === "progress" && req.method === "POST") {
       const status = job.options.progressStatus?.(job.progress.length, job) ?? 200;
       job.progress.push({ ...(JSON.parse(body.toString()) as TranscodeProgress), token, status });
-      if (status === 200) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"continue":true}');
+      if (status === 200) return void res.writeHead(200, { "content-type": "application/json" }).end('{"continue":true}');
       return void res.writeHead(status).end();
     }
-    if (route === 'result' && req.method === 'POST') {
+    if (route === "result" && req.method === "POST") {
       job.results.push({ token, result: JSON.parse(body.toString()) as TranscodeResult });
       return void res.writeHead(204).end();
     }
     const path = match[3];
-    if (path !== undefined && req.method === 'PUT') {
-      if (!OUTPUT_FILE.test(path)) return void res.writeHead(400).end('bad path');
+    if (path !== undefined && req.method === "PUT") {
+      if (!OUTPUT_FILE.test(path)) return void res.writeHead(400).end("bad path");
       const tries = job.puts.filter((p) => p.path === path).length + job.failedPuts.filter((p) => p.path === path).length;
       const status = job.options.putStatus?.(path, tries) ?? 201;
       if (status >= 300) {
         job.failedPuts.push({ path, status });
         return void res.writeHead(status).end();
       }
-      const put: TwinPut = { path, contentType: String(req.headers['content-type']), body, seq: ++this.seq, token };
+      const put: TwinPut = { path, contentType: String(req.headers["content-type"]), body, seq: ++this.seq, token };
       job.puts.push(put);
       job.files.set(path, body);
       return void res.writeHead(201).end();
@@ -133,7 +133,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Poll until `check` is true (or throw after `timeoutMs`). */
-export async function waitFor(check: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = 30_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);

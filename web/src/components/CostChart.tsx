@@ -29,14 +29,29 @@ export function CostChart(props: { days: { date: string; usd: number }[]; label:
           height: 220,
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { x: { time: false, range: () => [-0.5, props.days.length - 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, 0.01)] } },
+          scales: {
+            x: { time: false, range: () => [-0.5, props.days.length - 0.5] },
+            y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, 0.01)] },
+          },
           axes: [
-            { splits: () => xs.filter((i) => i % step() === 0), values: (_u, splits) => splits.map(label), stroke: "#555", grid: { show: false } },
+            {
+              splits: () => xs.filter((i) => i % step() === 0),
+              values: (_u, splits) => splits.map(label),
+              stroke: "#555",
+              grid: { show: false },
+            },
             { values: (_u, splits) => splits.map((s) => formatUsd(s, props.lang)), size: 70, stroke: "#555" },
           ],
           series: [
             {},
-            { label: props.label, stroke: "#1d6fd8", fill: "rgba(29,111,216,0.35)", width: 1, paths: UPlot.paths.bars!({ size: [0.6, 40] }), points: { show: false } },
+            {
+              label: props.label,
+              stroke: "#1d6fd8",
+              fill: "rgba(29,111,216,0.35)",
+              width: 1,
+              paths: UPlot.paths.bars!({ size: [0.6, 40] }),
+              points: { show: false },
+            },
           ],
         },
         [xs, ys],

@@ -77,55 +77,58 @@ export function Player(props: { url: string; poster?: string | null; title: stri
       };
     }
 
-    void loadHls().then(({ default: HlsClass }) => {
-      if (destroyed) return;
-      if (!HlsClass.isSupported()) {
-        if (video.canPlayType("application/vnd.apple.mpegurl")) {
-          setEngine("native");
-          video.src = props.url;
-        } else {
-          setError(t("watch.mediaError"));
-        }
-        return;
-      }
-      setEngine("hls.js");
-      const hls = new HlsClass(HLS_CONFIG);
-      hlsRef.current = hls;
-      hls.on(HlsClass.Events.MANIFEST_PARSED, (_e, data) => {
-        setLevels(data.levels.map((l, index) => ({ index, name: levelName(l) })));
-      });
-      hls.on(HlsClass.Events.LEVEL_SWITCHED, (_e, data) => {
-        const level = hls.levels[data.level];
-        if (level) setPlaying(levelName(level));
-      });
-      hls.on(HlsClass.Events.FRAG_LOADED, () => {
-        networkRetries = 0;
-        setError(null);
-      });
-      hls.on(HlsClass.Events.ERROR, (_e, data: ErrorData) => {
-        if (!data.fatal) return;
-        if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) {
-          const status = data.response?.code ?? 0;
-          if (status === 403 || status === 404) {
-            setError(t("watch.notFound"));
-            hls.destroy();
-            return;
+    void loadHls().then(
+      ({ default: HlsClass }) => {
+        if (destroyed) return;
+        if (!HlsClass.isSupported()) {
+          if (video.canPlayType("application/vnd.apple.mpegurl")) {
+            setEngine("native");
+            video.src = props.url;
+          } else {
+            setError(t("watch.mediaError"));
           }
-          // A slow or dropping link: keep trying with a growing pause, say so meanwhile.
-          setError(t("watch.networkError"));
-          networkRetries++;
-          setTimeout(() => !destroyed && hls.startLoad(), Math.min(30_000, 1000 * 2 ** Math.min(networkRetries, 5)));
-        } else if (data.type === HlsClass.ErrorTypes.MEDIA_ERROR && mediaRecoveries < 2) {
-          mediaRecoveries++;
-          hls.recoverMediaError();
-        } else {
-          setError(t("watch.error", { reason: data.details }));
-          hls.destroy();
+          return;
         }
-      });
-      hls.loadSource(props.url);
-      hls.attachMedia(video);
-    }, () => setError(t("watch.networkError")));
+        setEngine("hls.js");
+        const hls = new HlsClass(HLS_CONFIG);
+        hlsRef.current = hls;
+        hls.on(HlsClass.Events.MANIFEST_PARSED, (_e, data) => {
+          setLevels(data.levels.map((l, index) => ({ index, name: levelName(l) })));
+        });
+        hls.on(HlsClass.Events.LEVEL_SWITCHED, (_e, data) => {
+          const level = hls.levels[data.level];
+          if (level) setPlaying(levelName(level));
+        });
+        hls.on(HlsClass.Events.FRAG_LOADED, () => {
+          networkRetries = 0;
+          setError(null);
+        });
+        hls.on(HlsClass.Events.ERROR, (_e, data: ErrorData) => {
+          if (!data.fatal) return;
+          if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) {
+            const status = data.response?.code ?? 0;
+            if (status === 403 || status === 404) {
+              setError(t("watch.notFound"));
+              hls.destroy();
+              return;
+            }
+            // A slow or dropping link: keep trying with a growing pause, say so meanwhile.
+            setError(t("watch.networkError"));
+            networkRetries++;
+            setTimeout(() => !destroyed && hls.startLoad(), Math.min(30_000, 1000 * 2 ** Math.min(networkRetries, 5)));
+          } else if (data.type === HlsClass.ErrorTypes.MEDIA_ERROR && mediaRecoveries < 2) {
+            mediaRecoveries++;
+            hls.recoverMediaError();
+          } else {
+            setError(t("watch.error", { reason: data.details }));
+            hls.destroy();
+          }
+        });
+        hls.loadSource(props.url);
+        hls.attachMedia(video);
+      },
+      () => setError(t("watch.networkError")),
+    );
 
     return () => {
       destroyed = true;
@@ -150,14 +153,7 @@ export function Player(props: { url: string; poster?: string | null; title: stri
   return (
     <div class="player" data-engine={engine ?? ""} data-level={playing ?? ""}>
       {/* biome-ignore lint/a11y/useMediaCaption: creators upload no caption tracks yet; the player shows them once they exist. */}
-      <video
-        ref={videoRef}
-        controls
-        playsInline
-        preload="metadata"
-        poster={props.poster ?? undefined}
-        aria-label={props.title}
-      />
+      <video ref={videoRef} controls playsInline preload="metadata" poster={props.poster ?? undefined} aria-label={props.title} />
       <div class="player-bar">
         {engine === "hls.js" && levels.length > 0 ? (
           <label class="inline-field">
@@ -174,7 +170,11 @@ export function Player(props: { url: string; poster?: string | null; title: stri
         ) : engine === "native" ? (
           <span class="muted">{t("watch.nativeQuality")}</span>
         ) : null}
-        {playing && <span class="muted" data-testid="playing-level">{t("watch.playing", { level: playing })}</span>}
+        {playing && (
+          <span class="muted" data-testid="playing-level">
+            {t("watch.playing", { level: playing })}
+          </span>
+        )}
       </div>
       {error && (
         <p class="notice error" role="alert">

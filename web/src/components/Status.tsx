@@ -31,8 +31,14 @@ export function StatusPanel({ video }: { video: VideoResponse }) {
           {formatPercent(video.progress, lang)}
         </progress>
       )}
-      {video.status === "FAILED" && (video.error || video.message) && <p class="notice error">{t("status.failedReason", { reason: video.error || video.message })}</p>}
-      {(video.status === "HELD" || video.status === "CANCELLED") && video.message && <p class="muted" lang="en" dir="auto">{video.message}</p>}
+      {video.status === "FAILED" && (video.error || video.message) && (
+        <p class="notice error">{t("status.failedReason", { reason: video.error || video.message })}</p>
+      )}
+      {(video.status === "HELD" || video.status === "CANCELLED") && video.message && (
+        <p class="muted" lang="en" dir="auto">
+          {video.message}
+        </p>
+      )}
       {processing && video.playable && <p class="muted">{t("status.playableEarly")}</p>}
     </div>
   );

@@ -72,7 +72,8 @@ export const api = {
   budget: (token: string) => request<BudgetSettings>(token, "GET", "/api/admin/budget"),
   putBudget: (token: string, patch: Partial<BudgetSettings>) => request<BudgetSettings>(token, "PUT", "/api/admin/budget", patch),
   costs: (token: string, month: string) => request<CostsResponse>(token, "GET", `/api/admin/costs?month=${encodeURIComponent(month)}`),
-  estimate: (token: string, activeUsers: number) => request<CostEstimateResponse>(token, "GET", `/api/admin/costs/estimate?activeUsers=${activeUsers}`),
+  estimate: (token: string, activeUsers: number) =>
+    request<CostEstimateResponse>(token, "GET", `/api/admin/costs/estimate?activeUsers=${activeUsers}`),
 };
 
 /** The largest page the list API gives. */

@@ -61,7 +61,12 @@ export function formatTimeLeft(seconds: number | null, lang: Locale = "en"): str
 }
 
 export function formatUsd(usd: number, lang: Locale = "en"): string {
-  return new Intl.NumberFormat(intlLocale(lang), { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: usd !== 0 && Math.abs(usd) < 0.01 ? 4 : 2 }).format(usd);
+  return new Intl.NumberFormat(intlLocale(lang), {
+    style: "currency",
+    currency: "USD",
+    minimumFractionDigits: 2,
+    maximumFractionDigits: usd !== 0 && Math.abs(usd) < 0.01 ? 4 : 2,
+  }).format(usd);
 }
 
 export function formatPercent(pct: number, lang: Locale = "en"): string {

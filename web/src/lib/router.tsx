@@ -26,7 +26,13 @@ export function usePath(): string {
   return path;
 }
 
-export function Link(props: { href: string; children: ComponentChildren; class?: string; dir?: "auto" | "ltr" | "rtl"; "aria-label"?: string }) {
+export function Link(props: {
+  href: string;
+  children: ComponentChildren;
+  class?: string;
+  dir?: "auto" | "ltr" | "rtl";
+  "aria-label"?: string;
+}) {
   const { href, children, ...rest } = props;
   const onClick = (e: MouseEvent) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;

@@ -34,7 +34,18 @@ export interface UploadState {
   error: { status: number; message: string } | null;
 }
 
-const initial: UploadState = { phase: "idle", fileName: "", bytesSent: 0, bytesTotal: 0, speed: null, secondsLeft: null, retrying: false, videoId: null, previous: null, error: null };
+const initial: UploadState = {
+  phase: "idle",
+  fileName: "",
+  bytesSent: 0,
+  bytesTotal: 0,
+  speed: null,
+  secondsLeft: null,
+  retrying: false,
+  videoId: null,
+  previous: null,
+  error: null,
+};
 
 export const endpoint = () => `${location.origin}/api/video/uploads`;
 
@@ -130,7 +141,14 @@ export class UploadController {
         this.set({ phase: "error", retrying: false, error: { status, message: readableTusError(err, status) } });
       },
       onSuccess: () => {
-        this.set({ phase: "done", bytesSent: file.size, bytesTotal: file.size, videoId: this.videoIdOf(this.upload?.url ?? null), retrying: false, secondsLeft: 0 });
+        this.set({
+          phase: "done",
+          bytesSent: file.size,
+          bytesTotal: file.size,
+          videoId: this.videoIdOf(this.upload?.url ?? null),
+          retrying: false,
+          secondsLeft: 0,
+        });
         window.removeEventListener("online", this.onOnline);
       },
     });
@@ -147,7 +165,12 @@ export class UploadController {
         this.previous = [];
       } else {
         this.previous = [latest, ...this.previous.filter((p) => p !== latest)];
-        this.set({ phase: "confirm-resume", previous: { sentBytes: sent, createdAt: latest.creationTime }, videoId: this.videoIdOf(latest.uploadUrl), bytesSent: sent });
+        this.set({
+          phase: "confirm-resume",
+          previous: { sentBytes: sent, createdAt: latest.creationTime },
+          videoId: this.videoIdOf(latest.uploadUrl),
+          bytesSent: sent,
+        });
         return;
       }
     }

@@ -6,10 +6,7 @@ export const MAX_UPLOAD_BYTES = 524_288_000;
 /** Extensions accepted when the browser gives no MIME type (some Android pickers). */
 export const VIDEO_EXTENSIONS = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "3gp", "3g2", "mpg", "mpeg", "ts", "mts", "flv", "wmv", "ogv"];
 
-export type FileProblem =
-  | { code: "empty" }
-  | { code: "not_video"; type: string }
-  | { code: "too_big"; size: number; max: number };
+export type FileProblem = { code: "empty" } | { code: "not_video"; type: string } | { code: "too_big"; size: number; max: number };
 
 export interface FileLike {
   name: string;
@@ -34,12 +31,23 @@ export function checkFile(file: FileLike, max = MAX_UPLOAD_BYTES): FileProblem |
 export function fileType(file: FileLike): string {
   if (file.type) return file.type;
   const ext = file.name.toLowerCase().split(".").pop() ?? "";
-  const known: Record<string, string> = { mp4: "video/mp4", m4v: "video/mp4", mov: "video/quicktime", mkv: "video/x-matroska", webm: "video/webm", avi: "video/x-msvideo", "3gp": "video/3gpp" };
+  const known: Record<string, string> = {
+    mp4: "video/mp4",
+    m4v: "video/mp4",
+    mov: "video/quicktime",
+    mkv: "video/x-matroska",
+    webm: "video/webm",
+    avi: "video/x-msvideo",
+    "3gp": "video/3gpp",
+  };
   return known[ext] ?? "application/octet-stream";
 }
 
 /** A default title from the file name: "my_trip-2024.mp4" → "my trip 2024". */
 export function titleFromFilename(name: string): string {
-  const base = name.replace(/\.[^.]+$/, "").replace(/[_\-.]+/g, " ").trim();
+  const base = name
+    .replace(/\.[^.]+$/, "")
+    .replace(/[_\-.]+/g, " ")
+    .trim();
   return (base || name).slice(0, 200);
 }

@@ -1,5 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, loadPages, type BudgetSettings, type CostEstimateResponse, type CostsResponse, type JobInfo, type VideoResponse } from "../lib/api.ts";
+import {
+  api,
+  loadPages,
+  type BudgetSettings,
+  type CostEstimateResponse,
+  type CostsResponse,
+  type JobInfo,
+  type VideoResponse,
+} from "../lib/api.ts";
 import { formatPercent, formatUsd, intlLocale } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { Link, usePoll } from "../lib/router.tsx";
@@ -81,7 +89,11 @@ export function AdminPage() {
   return (
     <section class="page admin-page">
       <h1>{t("admin.title")}</h1>
-      {error && <p class="notice error" role="alert">{error}</p>}
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
 
       <div class="admin-grid">
         <div class="card" data-testid="spend">
@@ -95,18 +107,49 @@ export function AdminPage() {
           <h2>{t("admin.budget")}</h2>
           <label class="field">
             <span>{t("admin.cap")}</span>
-            <input name="monthlyCapUsd" type="number" inputMode="decimal" min={0} step="0.01" dir="ltr" value={form.cap} onInput={(e) => setForm({ ...form, cap: (e.currentTarget as HTMLInputElement).value })} />
+            <input
+              name="monthlyCapUsd"
+              type="number"
+              inputMode="decimal"
+              min={0}
+              step="0.01"
+              dir="ltr"
+              value={form.cap}
+              onInput={(e) => setForm({ ...form, cap: (e.currentTarget as HTMLInputElement).value })}
+            />
           </label>
           <label class="field">
             <span>{t("admin.spike")}</span>
-            <input name="spikeThresholdPct" type="number" inputMode="numeric" min={1} step="1" dir="ltr" value={form.spike} onInput={(e) => setForm({ ...form, spike: (e.currentTarget as HTMLInputElement).value })} />
+            <input
+              name="spikeThresholdPct"
+              type="number"
+              inputMode="numeric"
+              min={1}
+              step="1"
+              dir="ltr"
+              value={form.spike}
+              onInput={(e) => setForm({ ...form, spike: (e.currentTarget as HTMLInputElement).value })}
+            />
           </label>
           <label class="choice">
-            <input name="transcodingEnabled" type="checkbox" checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: (e.currentTarget as HTMLInputElement).checked })} />
+            <input
+              name="transcodingEnabled"
+              type="checkbox"
+              checked={form.enabled}
+              onChange={(e) => setForm({ ...form, enabled: (e.currentTarget as HTMLInputElement).checked })}
+            />
             {t("admin.enabled")}
           </label>
-          {formError && <p class="notice error" role="alert">{formError}</p>}
-          {saved && <p class="notice ok" role="status">{t("admin.saved")}</p>}
+          {formError && (
+            <p class="notice error" role="alert">
+              {formError}
+            </p>
+          )}
+          {saved && (
+            <p class="notice ok" role="status">
+              {t("admin.saved")}
+            </p>
+          )}
           <button type="submit" class="primary">
             {t("admin.save")}
           </button>
@@ -115,7 +158,11 @@ export function AdminPage() {
 
       <div class="card">
         <h2>{t("admin.chart", { month: costs?.month ?? currentMonth() })}</h2>
-        {costs && costs.days.length > 0 ? <CostChart days={costs.days} label={t("admin.chart", { month: costs.month })} lang={lang} /> : <p class="muted">{t("admin.chartEmpty")}</p>}
+        {costs && costs.days.length > 0 ? (
+          <CostChart days={costs.days} label={t("admin.chart", { month: costs.month })} lang={lang} />
+        ) : (
+          <p class="muted">{t("admin.chartEmpty")}</p>
+        )}
       </div>
 
       <div class="card">
@@ -129,7 +176,9 @@ export function AdminPage() {
                 <span class="muted">{formatUsd(a.usd, lang)}</span>
               </div>
               {/* The server writes alerts in English: keep them left-to-right inside an Arabic page. */}
-              <p lang="en" dir="ltr" class="alert-message">{a.message}</p>
+              <p lang="en" dir="ltr" class="alert-message">
+                {a.message}
+              </p>
             </li>
           ))}
         </ul>
@@ -147,16 +196,34 @@ export function AdminPage() {
         <div class="row">
           <label class="inline-field">
             <span>{t("admin.activeUsers")}</span>
-            <input name="activeUsers" type="number" min={0} dir="ltr" value={users} onInput={(e) => setUsers((e.currentTarget as HTMLInputElement).value)} />
+            <input
+              name="activeUsers"
+              type="number"
+              min={0}
+              dir="ltr"
+              value={users}
+              onInput={(e) => setUsers((e.currentTarget as HTMLInputElement).value)}
+            />
           </label>
           <button type="submit">{t("common.refresh")}</button>
         </div>
-        {estimate && <p>{t("admin.estimateResult", { usd: formatUsd(estimate.estimateUsd, lang), projected: formatUsd(estimate.metered.projectedMonthUsd, lang) })}</p>}
+        {estimate && (
+          <p>
+            {t("admin.estimateResult", {
+              usd: formatUsd(estimate.estimateUsd, lang),
+              projected: formatUsd(estimate.metered.projectedMonthUsd, lang),
+            })}
+          </p>
+        )}
       </form>
 
       <div class="card">
         <h2>{t("admin.jobs")}</h2>
-        {jobNotice && <p class="notice" role="status">{jobNotice}</p>}
+        {jobNotice && (
+          <p class="notice" role="status">
+            {jobNotice}
+          </p>
+        )}
         {jobs?.length === 0 && <p class="muted">{t("admin.noJobs")}</p>}
         {jobs && jobs.length > 0 && (
           // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: a wide table's scroll wrapper, focusable so keyboard users can scroll it (WCAG 2.1.1).
@@ -183,27 +250,35 @@ export function AdminPage() {
                     <td>
                       <StatusBadge video={v} />
                       {v.status === "PROCESSING" && <span class="muted small"> {formatPercent(v.progress, lang)}</span>}
-                      {v.job && v.job.attempts > 0 && <span class="muted small"> · {t("admin.attempts", { n: String(v.job.attempts) })}</span>}
-                      {(v.error ?? v.job?.lastError) && <div class="muted small" lang="en" dir="auto">{v.error ?? v.job?.lastError}</div>}
+                      {v.job && v.job.attempts > 0 && (
+                        <span class="muted small"> · {t("admin.attempts", { n: String(v.job.attempts) })}</span>
+                      )}
+                      {(v.error ?? v.job?.lastError) && (
+                        <div class="muted small" lang="en" dir="auto">
+                          {v.error ?? v.job?.lastError}
+                        </div>
+                      )}
                     </td>
-                    <td class="small">{new Date(v.createdAt).toLocaleString(intlLocale(lang), { dateStyle: "short", timeStyle: "short" })}</td>
+                    <td class="small">
+                      {new Date(v.createdAt).toLocaleString(intlLocale(lang), { dateStyle: "short", timeStyle: "short" })}
+                    </td>
                     <td>
                       <div class="actions-cell">
-                      {(v.status === "FAILED" || v.status === "CANCELLED") && (
-                        <button type="button" class="small" onClick={() => void act(v, "retry")}>
-                          {t("admin.retry")}
-                        </button>
-                      )}
-                      {(v.status === "QUEUED" || v.status === "HELD") && (
-                        <button type="button" class="small" onClick={() => void act(v, "prioritize")}>
-                          {t("admin.prioritize")}
-                        </button>
-                      )}
-                      {(v.status === "UPLOADING" || v.status === "QUEUED" || v.status === "HELD" || v.status === "PROCESSING") && (
-                        <button type="button" class="small danger" onClick={() => void act(v, "cancel")}>
-                          {t("admin.cancel")}
-                        </button>
-                      )}
+                        {(v.status === "FAILED" || v.status === "CANCELLED") && (
+                          <button type="button" class="small" onClick={() => void act(v, "retry")}>
+                            {t("admin.retry")}
+                          </button>
+                        )}
+                        {(v.status === "QUEUED" || v.status === "HELD") && (
+                          <button type="button" class="small" onClick={() => void act(v, "prioritize")}>
+                            {t("admin.prioritize")}
+                          </button>
+                        )}
+                        {(v.status === "UPLOADING" || v.status === "QUEUED" || v.status === "HELD" || v.status === "PROCESSING") && (
+                          <button type="button" class="small danger" onClick={() => void act(v, "cancel")}>
+                            {t("admin.cancel")}
+                          </button>
+                        )}
                       </div>
                     </td>
                   </tr>

@@ -42,15 +42,28 @@ export function SignInPage({ expired }: { expired: boolean }) {
       <form onSubmit={submit} noValidate>
         <label class="field">
           <span>{t("signin.user")}</span>
-          <input name="userId" autoComplete="username" autoCapitalize="none" spellcheck={false} dir="ltr" value={userId} onInput={(e) => setUserId((e.currentTarget as HTMLInputElement).value)} required aria-invalid={error ? true : undefined} aria-describedby={error ? "signin-error" : undefined} />
+          <input
+            name="userId"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellcheck={false}
+            dir="ltr"
+            value={userId}
+            onInput={(e) => setUserId((e.currentTarget as HTMLInputElement).value)}
+            required
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? "signin-error" : undefined}
+          />
         </label>
         <fieldset class="field">
           <legend>{t("signin.role")}</legend>
           <label class="choice">
-            <input type="radio" name="role" value="creator" checked={role === "creator"} onChange={() => setRole("creator")} /> {t("signin.creator")}
+            <input type="radio" name="role" value="creator" checked={role === "creator"} onChange={() => setRole("creator")} />{" "}
+            {t("signin.creator")}
           </label>
           <label class="choice">
-            <input type="radio" name="role" value="admin" checked={role === "admin"} onChange={() => setRole("admin")} /> {t("signin.admin")}
+            <input type="radio" name="role" value="admin" checked={role === "admin"} onChange={() => setRole("admin")} />{" "}
+            {t("signin.admin")}
           </label>
         </fieldset>
         {error && (

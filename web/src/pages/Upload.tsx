@@ -34,7 +34,11 @@ export function UploadPage() {
     const issue = checkFile(file);
     if (issue) {
       setProblem(
-        issue.code === "not_video" ? t("upload.notVideo", { name: file.name }) : issue.code === "empty" ? t("upload.empty", { name: file.name }) : t("upload.tooBig", { name: file.name, size: formatBytes(file.size, lang) }),
+        issue.code === "not_video"
+          ? t("upload.notVideo", { name: file.name })
+          : issue.code === "empty"
+            ? t("upload.empty", { name: file.name })
+            : t("upload.tooBig", { name: file.name, size: formatBytes(file.size, lang) }),
       );
       if (inputRef.current) inputRef.current.value = "";
       return;
@@ -58,7 +62,13 @@ export function UploadPage() {
           )}
           <label class="field">
             <span>{t("upload.videoTitle")}</span>
-            <input name="title" maxLength={200} value={title} onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} dir="auto" />
+            <input
+              name="title"
+              maxLength={200}
+              value={title}
+              onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)}
+              dir="auto"
+            />
           </label>
           {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target only; the file input inside it is the keyboard path. */}
           <div
@@ -74,7 +84,15 @@ export function UploadPage() {
               pick(e.dataTransfer?.files?.[0]);
             }}
           >
-            <input ref={inputRef} id="file" class="visually-hidden" type="file" accept="video/*" aria-describedby="file-limits" onChange={(e) => pick((e.currentTarget as HTMLInputElement).files?.[0])} />
+            <input
+              ref={inputRef}
+              id="file"
+              class="visually-hidden"
+              type="file"
+              accept="video/*"
+              aria-describedby="file-limits"
+              onChange={(e) => pick((e.currentTarget as HTMLInputElement).files?.[0])}
+            />
             <label for="file" class="button primary big">
               {t("upload.pick")}
             </label>
@@ -96,8 +114,14 @@ export function UploadPage() {
                 {unfinished.map((u) => (
                   <li key={u.urlStorageKey} class="row">
                     <span dir="auto">{u.metadata.filename}</span>
-                    <span class="muted small">{u.size ? formatBytes(u.size, lang) : ""} · {date(u.creationTime)}</span>
-                    <button type="button" class="ghost small" onClick={() => void discardUnfinished(session!.token, u).then(refreshUnfinished)}>
+                    <span class="muted small">
+                      {u.size ? formatBytes(u.size, lang) : ""} · {date(u.creationTime)}
+                    </span>
+                    <button
+                      type="button"
+                      class="ghost small"
+                      onClick={() => void discardUnfinished(session!.token, u).then(refreshUnfinished)}
+                    >
                       {t("upload.discard")}
                     </button>
                   </li>
@@ -112,7 +136,11 @@ export function UploadPage() {
         <div class="card" role="alertdialog" aria-labelledby="resume-q">
           <p id="resume-q">
             {state.previous.sentBytes !== null && state.bytesTotal > 0
-              ? t("upload.resumeFound", { name: state.fileName, percent: formatPercent((state.previous.sentBytes / state.bytesTotal) * 100, lang), date: date(state.previous.createdAt) })
+              ? t("upload.resumeFound", {
+                  name: state.fileName,
+                  percent: formatPercent((state.previous.sentBytes / state.bytesTotal) * 100, lang),
+                  date: date(state.previous.createdAt),
+                })
               : t("upload.resumeFoundNoPercent", { name: state.fileName, date: date(state.previous.createdAt) })}
           </p>
           <div class="actions">
@@ -141,7 +169,13 @@ function UploadProgress({ state }: { state: UploadState }) {
   return (
     <div class="card" data-testid="upload-progress">
       <h2 dir="auto">{t("upload.sending", { name: state.fileName })}</h2>
-      <progress id="upload-bar" max={100} value={Math.floor(pct)} aria-label={t("upload.sending", { name: state.fileName })} data-sent={state.bytesSent} />
+      <progress
+        id="upload-bar"
+        max={100}
+        value={Math.floor(pct)}
+        aria-label={t("upload.sending", { name: state.fileName })}
+        data-sent={state.bytesSent}
+      />
       <p class="stats" aria-live="off">
         <strong>{formatPercent(pct, lang)}</strong>
         <span>{t("upload.progress", { sent: formatBytes(state.bytesSent, lang), total: formatBytes(state.bytesTotal, lang) })}</span>

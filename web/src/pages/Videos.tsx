@@ -49,8 +49,16 @@ export function VideosPage() {
   return (
     <section class="page videos-page">
       <h1>{t("videos.title")}</h1>
-      {notice && <p class="notice ok" role="status">{notice}</p>}
-      {error && <p class="notice error" role="alert">{error}</p>}
+      {notice && (
+        <p class="notice ok" role="status">
+          {notice}
+        </p>
+      )}
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
       {videos === null && !error && <p class="muted">{t("common.loading")}</p>}
       {videos?.length === 0 && (
         <p>
@@ -62,17 +70,26 @@ export function VideosPage() {
           <li key={v.id} class="video-card" data-video-id={v.id} data-status={v.status}>
             <Link href={`/watch/${encodeURIComponent(v.id)}`} class="thumb" aria-label={`${t("videos.watch")}: ${v.title}`}>
               {/* Private posters need the signed playback path; the list shows a placeholder for them. */}
-              {v.posterUrl ? <img src={v.posterUrl} alt="" loading="lazy" width={320} height={180} /> : <span class="no-poster">{t("videos.noPoster")}</span>}
+              {v.posterUrl ? (
+                <img src={v.posterUrl} alt="" loading="lazy" width={320} height={180} />
+              ) : (
+                <span class="no-poster">{t("videos.noPoster")}</span>
+              )}
               {v.durationSec !== null && <span class="duration">{formatDuration(v.durationSec)}</span>}
             </Link>
             <div class="video-info">
               <h2 dir="auto">{v.title}</h2>
               <StatusBadge video={v} />
-              <p class="muted small">{t("videos.created", { date: new Date(v.createdAt).toLocaleDateString(intlLocale(lang), { dateStyle: "medium" }) })}</p>
+              <p class="muted small">
+                {t("videos.created", { date: new Date(v.createdAt).toLocaleDateString(intlLocale(lang), { dateStyle: "medium" }) })}
+              </p>
               <div class="actions">
                 <label class="inline-field">
                   <span>{t("videos.visibility")}</span>
-                  <select value={v.visibility} onChange={(e) => void setVisibility(v, (e.currentTarget as HTMLSelectElement).value as "public" | "private")}>
+                  <select
+                    value={v.visibility}
+                    onChange={(e) => void setVisibility(v, (e.currentTarget as HTMLSelectElement).value as "public" | "private")}
+                  >
                     <option value="public">{t("videos.public")}</option>
                     <option value="private">{t("videos.private")}</option>
                   </select>

@@ -18,19 +18,28 @@ export function WatchPage({ id }: { id: string }) {
   const load = async () => {
     // The playback route answers for any signed-in viewer of a public video; the video route only
     // for its owner and admins — so ask for playback first and the details when allowed.
-    const [details, playback] = await Promise.allSettled([api.video(session!.token, id), playUrl ? Promise.resolve({ url: playUrl }) : api.playback(session!.token, id)]);
+    const [details, playback] = await Promise.allSettled([
+      api.video(session!.token, id),
+      playUrl ? Promise.resolve({ url: playUrl }) : api.playback(session!.token, id),
+    ]);
     if (details.status === "fulfilled") setVideo(details.value);
     if (playback.status === "fulfilled") setPlayUrl(playback.value.url);
     const failure = [details, playback].find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason as ApiError | undefined;
     if (playback.status === "rejected" && details.status === "rejected" && failure?.status === 404) setNotFound(true);
-    else if (failure && failure.status !== 404 && failure.code !== "not_playable_yet") setError(t("common.error", { reason: failure.message }));
+    else if (failure && failure.status !== 404 && failure.code !== "not_playable_yet")
+      setError(t("common.error", { reason: failure.message }));
     else setError(null);
   };
   useEffect(() => void load(), [id]);
   const waiting = !notFound && (!playUrl || (video !== null && !isSettled(video)));
   usePoll(load, 3000, waiting, [id, playUrl]);
 
-  if (notFound) return <p class="notice error" role="alert">{t("watch.notFound")}</p>;
+  if (notFound)
+    return (
+      <p class="notice error" role="alert">
+        {t("watch.notFound")}
+      </p>
+    );
   const title = video?.title ?? "";
   const poster = playUrl ? new URL("poster.jpg", playUrl).toString() : null;
   return (
@@ -50,7 +59,11 @@ export function WatchPage({ id }: { id: string }) {
           {video.visibility === "private" && <span>{t("watch.private")}</span>}
         </p>
       )}
-      {error && <p class="notice error" role="alert">{error}</p>}
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
     </section>
   );
 }

@@ -35,7 +35,11 @@ async function requestsPerSecond(urls: string[]): Promise<{ rps: number; failure
 
 /** Requests/s of a trivial Worker answering segment-sized bodies from memory, under wrangler dev too. */
 async function runtimeCeiling(sizes: number[], state: string): Promise<number> {
-  const plain = await startWrangler({ port: await freePort(), persistTo: join(state, "ceiling"), config: join(ROOT, "workers/dev/bench/plain-put.wrangler.toml") });
+  const plain = await startWrangler({
+    port: await freePort(),
+    persistTo: join(state, "ceiling"),
+    config: join(ROOT, "workers/dev/bench/plain-put.wrangler.toml"),
+  });
   try {
     return (await requestsPerSecond(sizes.map((size) => `${plain.baseUrl}/bytes/${size}`))).rps;
   } finally {
@@ -58,11 +62,21 @@ export async function deliveryRows(workerBase: string, videoId: string, dir: str
     }
   }
   const worker = await requestsPerSecond(names.map((n) => `${workerBase}/videos/${videoId}/${tier}/${n}`));
-  const ceiling = await runtimeCeiling(names.map((n) => statSync(join(www, n)).size), state);
+  const ceiling = await runtimeCeiling(
+    names.map((n) => statSync(join(www, n)).size),
+    state,
+  );
   const ceilingNote = `the same wrangler dev serving equal bytes from memory: ${ceiling.toFixed(0)} req/s (ours ${((worker.rps / ceiling) * 100).toFixed(0)} % of it)`;
 
   if (spawnSync("nginx", ["-v"]).error) {
-    return [{ metric: "cached segment requests/s", ours: `${worker.rps.toFixed(0)} req/s`, baseline: "nginx not installed (apt-get install -y nginx)", note: ceilingNote }];
+    return [
+      {
+        metric: "cached segment requests/s",
+        ours: `${worker.rps.toFixed(0)} req/s`,
+        baseline: "nginx not installed (apt-get install -y nginx)",
+        note: ceilingNote,
+      },
+    ];
   }
   const port = await freePort();
   const conf = join(dir, "nginx.conf");
@@ -77,7 +91,11 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
   );
   const nginx = spawn("nginx", ["-c", conf, "-p", dir], { stdio: "ignore" });
   try {
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/${tier}/${names[0]}`).catch(() => null))?.ok === true, 10_000, () => "nginx did not start");
+    await waitUntil(
+      async () => (await fetch(`http://127.0.0.1:${port}/${tier}/${names[0]}`).catch(() => null))?.ok === true,
+      10_000,
+      () => "nginx did not start",
+    );
     const baseline = await requestsPerSecond(names.map((n) => `http://127.0.0.1:${port}/${tier}/${n}`));
     return [
       {

@@ -11,20 +11,26 @@ const COMPRESSIBLE = /javascript|css|html|json|mpegurl|text\//i;
 
 export async function openEdgeGzip(target: { host: string; port: number }): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    const upstream = request({ host: target.host, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      const type = String(answer.headers["content-type"] ?? "");
-      const gzip =
-        answer.statusCode === 200 && COMPRESSIBLE.test(type) && !answer.headers["content-encoding"] && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
-      if (!gzip) {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        return;
-      }
-      const headers = { ...answer.headers, "content-encoding": "gzip", vary: "accept-encoding" };
-      delete headers["content-length"];
-      res.writeHead(200, headers);
-      answer.pipe(createGzip()).pipe(res);
-    });
+    const upstream = request(
+      { host: target.host, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        const type = String(answer.headers["content-type"] ?? "");
+        const gzip =
+          answer.statusCode === 200 &&
+          COMPRESSIBLE.test(type) &&
+          !answer.headers["content-encoding"] &&
+          /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+        if (!gzip) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        const headers = { ...answer.headers, "content-encoding": "gzip", vary: "accept-encoding" };
+        delete headers["content-length"];
+        res.writeHead(200, headers);
+        answer.pipe(createGzip()).pipe(res);
+      },
+    );
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
   });

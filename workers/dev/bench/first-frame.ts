@@ -53,10 +53,18 @@ async function measure(browser: Browser, pageUrl: string, token: string): Promis
     const cdp = await context.newCDPSession(page);
     await cdp.send("Network.enable");
     await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
-    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: RTT_MS, downloadThroughput: DOWN_BPS, uploadThroughput: DOWN_BPS });
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: RTT_MS,
+      downloadThroughput: DOWN_BPS,
+      uploadThroughput: DOWN_BPS,
+    });
     await page.goto(pageUrl);
     // The predicate's value is the measurement itself (a number > 0 once seen).
-    const handle = await page.waitForFunction(() => (window as { __firstFrame?: number }).__firstFrame ?? 0, undefined, { timeout: 120_000, polling: 100 });
+    const handle = await page.waitForFunction(() => (window as { __firstFrame?: number }).__firstFrame ?? 0, undefined, {
+      timeout: 120_000,
+      polling: 100,
+    });
     return (await handle.jsonValue()) as number;
   } finally {
     await context.close();
@@ -75,13 +83,20 @@ async function servePlan(planDir: string): Promise<{ port: number; close(): Prom
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (path === "/") return void res.writeHead(200, { "content-type": "text/html" }).end(PLAN_PAGE);
     const name = normalize(path.slice("/plan/".length));
-    const file = path === "/hls.min.js" ? join(ROOT, "node_modules/hls.js/dist/hls.min.js") : path.startsWith("/plan/") && !name.startsWith("..") ? join(planDir, name) : "";
+    const file =
+      path === "/hls.min.js"
+        ? join(ROOT, "node_modules/hls.js/dist/hls.min.js")
+        : path.startsWith("/plan/") && !name.startsWith("..")
+          ? join(planDir, name)
+          : "";
     if (!file || !existsSync(file)) return void res.writeHead(404).end();
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { port: (server.address() as { port: number }).port, close: () =>
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
         server.close(() => r());
@@ -142,10 +157,18 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     const token = await stack.tokenFor("bench");
     const file = makeClip(dir, 60);
-    const url = await tusUpload({ endpoint: `${stack.baseUrl}/api/video/uploads`, token, file: readFileSync(file), chunkSize: 50 * 1024 * 1024, filename: "ff.mp4" });
+    const url = await tusUpload({
+      endpoint: `${stack.baseUrl}/api/video/uploads`,
+      token,
+      file: readFileSync(file),
+      chunkSize: 50 * 1024 * 1024,
+      filename: "ff.mp4",
+    });
     const id = url.split("/").pop()!;
     for (;;) {
-      const v = (await (await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { status: string };
+      const v = (await (await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json()) as {
+        status: string;
+      };
       if (v.status === "READY") break;
       if (v.status === "FAILED") throw new Error(JSON.stringify(v));
       await new Promise((r) => setTimeout(r, 500));

@@ -17,7 +17,11 @@ const UPLOAD_BYTES = 8 * 1024 * 1024;
 
 function r2Sha256(persistTo: string, key: string): string | null {
   const file = join(persistTo, `load-${Date.now()}`);
-  const result = spawnSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["r2", "object", "get", `edge-video-media/${key}`, "--local", "--persist-to", persistTo, "--file", file], { cwd: ROOT });
+  const result = spawnSync(
+    join(ROOT, "node_modules", ".bin", "wrangler"),
+    ["r2", "object", "get", `edge-video-media/${key}`, "--local", "--persist-to", persistTo, "--file", file],
+    { cwd: ROOT },
+  );
   if (result.status !== 0) return null;
   const digest = createHash("sha256").update(readFileSync(file)).digest("hex");
   rmSync(file);
@@ -50,10 +54,12 @@ export async function loadRows(baseUrl: string, token: string, videoId: string, 
   const files = Array.from({ length: UPLOADERS }, () => randomBytes(UPLOAD_BYTES));
   let uploadFailures = 0;
   const uploads = files.map((file, i) =>
-    tusUpload({ endpoint: `${baseUrl}/api/video/uploads`, token, file, chunkSize: 5 * 1024 * 1024, filename: `load-${i}.mp4` }).catch(() => {
-      uploadFailures++;
-      return null;
-    }),
+    tusUpload({ endpoint: `${baseUrl}/api/video/uploads`, token, file, chunkSize: 5 * 1024 * 1024, filename: `load-${i}.mp4` }).catch(
+      () => {
+        uploadFailures++;
+        return null;
+      },
+    ),
   );
   const urlsUploaded = await Promise.all(uploads);
   await Promise.all(readers);

@@ -43,7 +43,9 @@ function rssBytes(pid: number): number {
 
 /** The root and every live descendant of it. */
 export function processTree(root: number): number[] {
-  const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+  const pids = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
   const tree = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
@@ -87,7 +89,10 @@ interface HeapUsage {
  * With `collectEveryMs`, a full GC is forced that often and the peak is of what is left after it:
  * the live set, rather than live + garbage V8 has not needed to collect yet.
  */
-async function sampleIsolate(inspectorPort: number, collectEveryMs?: number): Promise<{ stop(): Promise<{ peak: number; start: number }> }> {
+async function sampleIsolate(
+  inspectorPort: number,
+  collectEveryMs?: number,
+): Promise<{ stop(): Promise<{ peak: number; start: number }> }> {
   const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
   // wrangler's inspector proxy only admits local origins; Node's WebSocket sends none by itself.
   const ws = new WebSocket(target.webSocketDebuggerUrl, { headers: { Origin: "http://127.0.0.1" } } as unknown as string[]);

@@ -6,12 +6,20 @@ import type { Row } from "./table.ts";
 
 export async function pipelineRows(baseUrl: string, token: string, source: string): Promise<{ rows: Row[]; videoId: string }> {
   const file = readFileSync(source);
-  const url = await tusUpload({ endpoint: `${baseUrl}/api/video/uploads`, token, file, chunkSize: 50 * 1024 * 1024, filename: "bench.mp4" });
+  const url = await tusUpload({
+    endpoint: `${baseUrl}/api/video/uploads`,
+    token,
+    file,
+    chunkSize: 50 * 1024 * 1024,
+    filename: "bench.mp4",
+  });
   const uploadedAt = performance.now();
   const videoId = url.split("/").pop()!;
   let playableAfter = -1;
   for (;;) {
-    const v = (await (await fetch(`${baseUrl}/api/videos/${videoId}`, { headers: { Authorization: `Bearer ${token}` } })).json()) as VideoResponse;
+    const v = (await (
+      await fetch(`${baseUrl}/api/videos/${videoId}`, { headers: { Authorization: `Bearer ${token}` } })
+    ).json()) as VideoResponse;
     const elapsed = (performance.now() - uploadedAt) / 1000;
     if (v.playable && playableAfter < 0) playableAfter = elapsed;
     if (v.status === "READY") {

@@ -29,12 +29,42 @@ export function encodePlanLadder(source: string, dir: string): { seconds: number
   let seconds = 0;
   for (const tier of PLAN_TIERS) {
     seconds += timedFfmpeg(
-      ["-v", "error", "-y", "-i", source, "-vf", `scale=-2:${tier.height}`, "-c:v", "libx264", "-b:v", tier.bitrate, "-c:a", "aac", "-b:a", "128k",
-        "-f", "hls", "-hls_time", "10", "-hls_playlist_type", "vod", "-hls_segment_filename", `${tier.name}_%03d.ts`, `${tier.name}.m3u8`],
+      [
+        "-v",
+        "error",
+        "-y",
+        "-i",
+        source,
+        "-vf",
+        `scale=-2:${tier.height}`,
+        "-c:v",
+        "libx264",
+        "-b:v",
+        tier.bitrate,
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        "-f",
+        "hls",
+        "-hls_time",
+        "10",
+        "-hls_playlist_type",
+        "vod",
+        "-hls_segment_filename",
+        `${tier.name}_%03d.ts`,
+        `${tier.name}.m3u8`,
+      ],
       plan,
     );
   }
-  const master = ["#EXTM3U", ...PLAN_TIERS.flatMap((t) => [`#EXT-X-STREAM-INF:BANDWIDTH=${(parseInt(t.bitrate, 10) + 128) * 1000},RESOLUTION=${Math.round((t.height * 16) / 9 / 2) * 2}x${t.height}`, `${t.name}.m3u8`])];
+  const master = [
+    "#EXTM3U",
+    ...PLAN_TIERS.flatMap((t) => [
+      `#EXT-X-STREAM-INF:BANDWIDTH=${(parseInt(t.bitrate, 10) + 128) * 1000},RESOLUTION=${Math.round((t.height * 16) / 9 / 2) * 2}x${t.height}`,
+      `${t.name}.m3u8`,
+    ]),
+  ];
   writeFileSync(join(plan, "index.m3u8"), `${master.join("\n")}\n`);
   return { seconds, dir: plan };
 }
@@ -45,7 +75,14 @@ export async function transcodeRows(source: string, dir: string): Promise<Row[]>
 
   const ours = join(dir, "ours");
   mkdirSync(ours, { recursive: true });
-  const args = buildHlsArgs({ input: source, outputDir: ours, renditions, hasAudio: info.hasAudio, fps: info.frameRate, segmentSeconds: SEGMENT_SECONDS });
+  const args = buildHlsArgs({
+    input: source,
+    outputDir: ours,
+    renditions,
+    hasAudio: info.hasAudio,
+    fps: info.frameRate,
+    segmentSeconds: SEGMENT_SECONDS,
+  });
   const { wall: oursSeconds, cpu: oursCpu } = cpuTimedFfmpeg(args, ours);
 
   const { seconds: planSeconds, dir: plan } = encodePlanLadder(source, dir);

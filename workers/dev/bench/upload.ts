@@ -31,8 +31,14 @@ interface TusTarget {
 export async function startReferenceTus(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, "workers/dev/bench/reference-tus-server.ts"), dir, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/files`, { method: "OPTIONS" }).catch(() => null))?.status === 204, 20_000, () => "the reference tus server did not start");
+  const child = spawn(process.execPath, [join(ROOT, "workers/dev/bench/reference-tus-server.ts"), dir, String(port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await waitUntil(
+    async () => (await fetch(`http://127.0.0.1:${port}/files`, { method: "OPTIONS" }).catch(() => null))?.status === 204,
+    20_000,
+    () => "the reference tus server did not start",
+  );
   return { port, stop: () => stopProcess(child) };
 }
 
@@ -41,7 +47,11 @@ const upload = (t: TusTarget, file: Buffer, port = t.port, retryDelays?: number[
 
 export async function loopbackThroughput(stack: RunningStack, token: string, state: string): Promise<Row> {
   const file = randomBytes(96 * MiB);
-  const plain = await startWrangler({ port: await freePort(), persistTo: join(state, "plain"), config: join(ROOT, "workers/dev/bench/plain-put.wrangler.toml") });
+  const plain = await startWrangler({
+    port: await freePort(),
+    persistTo: join(state, "plain"),
+    config: join(ROOT, "workers/dev/bench/plain-put.wrangler.toml"),
+  });
   const reference = await startReferenceTus(join(state, "reference-tus"));
   try {
     const [, putMs] = await timed(async () => {

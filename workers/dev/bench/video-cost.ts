@@ -17,11 +17,18 @@ export async function videoCostRow(baseUrl: string, persistTo: string, videoId: 
   for (const name of playlist.split("\n").filter((l) => l.endsWith(".ts"))) await get(`720p/${name}`);
 
   // The admin costs page rolls today up, which also flushes the request counters.
-  const login = await fetch(`${baseUrl}/api/auth/dev-login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId: "bench-admin", role: "admin" }) });
+  const login = await fetch(`${baseUrl}/api/auth/dev-login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ userId: "bench-admin", role: "admin" }),
+  });
   const { token } = (await login.json()) as { token: string };
   await (await fetch(`${baseUrl}/api/admin/costs`, { headers: { Authorization: `Bearer ${token}` } })).arrayBuffer();
 
-  const usage = d1Query<{ kind: UsageKind; quantity: number }>(persistTo, `SELECT kind, sum(quantity) AS quantity FROM usage WHERE video_id = '${videoId}' AND kind != 'r2_storage_gb_month' GROUP BY kind`);
+  const usage = d1Query<{ kind: UsageKind; quantity: number }>(
+    persistTo,
+    `SELECT kind, sum(quantity) AS quantity FROM usage WHERE video_id = '${videoId}' AND kind != 'r2_storage_gb_month' GROUP BY kind`,
+  );
   const [{ output_bytes }] = d1Query<{ output_bytes: number }>(persistTo, `SELECT output_bytes FROM videos WHERE id = '${videoId}'`);
   const quantities = Object.fromEntries(usage.map((u) => [u.kind, u.quantity])) as Partial<Record<UsageKind, number>>;
   const { usd: operations, breakdown } = priceBreakdown(quantities, DEFAULT_PRICES);

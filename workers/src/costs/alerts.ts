@@ -47,7 +47,9 @@ async function deliver(env: Env, id: number, alert: CostAlert, fetcher: Fetcher)
         return res.ok;
       })
       .catch(() => false);
-    await env.DB.prepare("UPDATE cost_alerts SET delivery_attempts = ?, delivered = ? WHERE id = ?").bind(attempt + 1, ok ? 1 : 0, id).run();
+    await env.DB.prepare("UPDATE cost_alerts SET delivery_attempts = ?, delivered = ? WHERE id = ?")
+      .bind(attempt + 1, ok ? 1 : 0, id)
+      .run();
     if (ok) return;
   }
   console.error(`cost alert ${alert.kind} for ${alert.day} could not be delivered to the webhook`);

@@ -28,7 +28,9 @@ export async function rollUpDay(env: Env, day: string, now = Date.now()): Promis
     perVideo.set(videoId, q);
   };
 
-  const usage = await env.DB.prepare("SELECT video_id, kind, quantity FROM usage WHERE day = ?").bind(day).all<{ video_id: string; kind: string; quantity: number }>();
+  const usage = await env.DB.prepare("SELECT video_id, kind, quantity FROM usage WHERE day = ?")
+    .bind(day)
+    .all<{ video_id: string; kind: string; quantity: number }>();
   for (const row of usage.results) {
     if ((USAGE_KINDS as readonly string[]).includes(row.kind)) add(row.video_id, row.kind as UsageKind, row.quantity);
   }
@@ -70,7 +72,13 @@ export async function rollUpDay(env: Env, day: string, now = Date.now()): Promis
     const { usd, breakdown } = priceBreakdown(quantities, prices);
     total += usd;
     statements.push(
-      env.DB.prepare("INSERT INTO cost_daily (day, video_id, usd, breakdown, rolled_up_at) VALUES (?, ?, ?, ?, ?)").bind(day, videoId, usd, JSON.stringify(breakdown), now),
+      env.DB.prepare("INSERT INTO cost_daily (day, video_id, usd, breakdown, rolled_up_at) VALUES (?, ?, ?, ?, ?)").bind(
+        day,
+        videoId,
+        usd,
+        JSON.stringify(breakdown),
+        now,
+      ),
     );
   }
   await env.DB.batch(statements);

@@ -26,7 +26,10 @@ export async function meter(db: D1Database, entries: UsageEntry[], opts: { now?:
   const now = opts.now ?? Date.now();
   try {
     if (opts.onceKey) {
-      const first = await db.prepare("INSERT INTO usage_events (key, at) VALUES (?, ?) ON CONFLICT(key) DO NOTHING RETURNING key").bind(opts.onceKey, now).first();
+      const first = await db
+        .prepare("INSERT INTO usage_events (key, at) VALUES (?, ?) ON CONFLICT(key) DO NOTHING RETURNING key")
+        .bind(opts.onceKey, now)
+        .first();
       if (!first) return;
     }
     const day = utcDay(now);

@@ -22,7 +22,10 @@ describe("price model", () => {
   });
 
   it("takes overrides from PRICES_JSON and ignores bad ones", () => {
-    expect(pricesFrom({ PRICES_JSON: '{"r2StorageGbMonth":0.03,"r2ClassAPerMillion":-1,"nonsense":5}' })).toMatchObject({ r2StorageGbMonth: 0.03, r2ClassAPerMillion: 4.5 });
+    expect(pricesFrom({ PRICES_JSON: '{"r2StorageGbMonth":0.03,"r2ClassAPerMillion":-1,"nonsense":5}' })).toMatchObject({
+      r2StorageGbMonth: 0.03,
+      r2ClassAPerMillion: 4.5,
+    });
     expect(pricesFrom({ PRICES_JSON: "{not json" }).r2StorageGbMonth).toBe(0.015);
   });
 

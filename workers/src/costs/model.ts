@@ -38,7 +38,10 @@ export function usdOf(kind: UsageKind, quantity: number, p: Prices): number {
 }
 
 /** A usage breakdown priced: dollars per kind and the total. */
-export function priceBreakdown(quantities: Partial<Record<UsageKind, number>>, p: Prices): { usd: number; breakdown: Record<string, number> } {
+export function priceBreakdown(
+  quantities: Partial<Record<UsageKind, number>>,
+  p: Prices,
+): { usd: number; breakdown: Record<string, number> } {
   const breakdown: Record<string, number> = {};
   let usd = 0;
   for (const [kind, quantity] of Object.entries(quantities) as [UsageKind, number][]) {

@@ -2,15 +2,7 @@ import { sqliteTable, text, integer, real, index, primaryKey, uniqueIndex } from
 import type { Rendition } from "../shared/transcode.ts";
 
 /** Every state a video passes through (DESIGN.md §3). */
-export const VIDEO_STATUSES = [
-  "UPLOADING",
-  "QUEUED",
-  "HELD",
-  "PROCESSING",
-  "READY",
-  "FAILED",
-  "CANCELLED",
-] as const;
+export const VIDEO_STATUSES = ["UPLOADING", "QUEUED", "HELD", "PROCESSING", "READY", "FAILED", "CANCELLED"] as const;
 export type VideoStatus = (typeof VIDEO_STATUSES)[number];
 
 export const VISIBILITIES = ["public", "private"] as const;

@@ -39,8 +39,21 @@ export async function insertUploadingVideo(
        WHERE (SELECT count(*) FROM videos WHERE owner_id = ?2 AND status = 'UPLOADING') < ?10
          AND (SELECT coalesce(sum(coalesce(source_bytes, ?11)), 0) FROM videos WHERE owner_id = ?2 AND status = 'UPLOADING') + ?12 <= ?13`,
     )
-    .bind(v.id, v.ownerId, v.meta.title, v.meta.filename, v.meta.filetype, STATUS_MESSAGES.UPLOADING, v.length, v.expiresAt, v.now,
-      quota.maxUploads, quota.deferredBytes, declared, quota.maxBytes)
+    .bind(
+      v.id,
+      v.ownerId,
+      v.meta.title,
+      v.meta.filename,
+      v.meta.filetype,
+      STATUS_MESSAGES.UPLOADING,
+      v.length,
+      v.expiresAt,
+      v.now,
+      quota.maxUploads,
+      quota.deferredBytes,
+      declared,
+      quota.maxBytes,
+    )
     .run();
   if (inserted.meta.changes === 1) return "inserted";
   // Refused: say which limit (read after the fact; only the wording depends on it).
@@ -85,7 +98,12 @@ export interface ListCursor {
  * paging even when many share a creation time. Returns `limit + 1` rows at most: the extra one
  * tells the caller there is a next page.
  */
-export async function listVideos(db: D1Database, ownerId: string | null, limit: number, after: ListCursor | null = null): Promise<VideoRow[]> {
+export async function listVideos(
+  db: D1Database,
+  ownerId: string | null,
+  limit: number,
+  after: ListCursor | null = null,
+): Promise<VideoRow[]> {
   const afterCursor = after
     ? or(lt(videos.createdAt, after.createdAt), and(eq(videos.createdAt, after.createdAt), lt(videos.id, after.id)))
     : undefined;

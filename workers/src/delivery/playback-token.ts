@@ -15,12 +15,20 @@ const encoder = new TextEncoder();
 async function hmac(secret: string, message: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
-  return btoa(String.fromCharCode(...sig)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...sig))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 const message = (videoId: string, version: number, exp: string) => `play:${videoId}:${version}:${exp}`;
 
-export async function signPlaybackToken(secret: string, videoId: string, version: number, nowSec = Math.floor(Date.now() / 1000)): Promise<string> {
+export async function signPlaybackToken(
+  secret: string,
+  videoId: string,
+  version: number,
+  nowSec = Math.floor(Date.now() / 1000),
+): Promise<string> {
   const exp = (nowSec + PLAYBACK_TOKEN_TTL_SEC).toString(36);
   return `${exp}.${await hmac(secret, message(videoId, version, exp))}`;
 }

@@ -22,8 +22,12 @@ const isTusPath = (path: string) => path.startsWith("/api/video/uploads");
 /** The one error handler: tus routes answer in tus's plain text, everything else in JSON. */
 export function renderError(err: Error, c: Context): Response {
   const status = err instanceof HTTPException || err instanceof TusError ? err.status : 500;
-  const code = err instanceof ApiError ? err.code : err instanceof TusError ? err.code.toLowerCase() : status === 500 ? "internal" : "http_error";
-  const message = status === 500 && !(err instanceof HTTPException) ? "Something went wrong on our side; nothing you sent was lost. Try again." : err.message;
+  const code =
+    err instanceof ApiError ? err.code : err instanceof TusError ? err.code.toLowerCase() : status === 500 ? "internal" : "http_error";
+  const message =
+    status === 500 && !(err instanceof HTTPException)
+      ? "Something went wrong on our side; nothing you sent was lost. Try again."
+      : err.message;
   if (status >= 500) console.error(`${c.req.method} ${c.req.path}:`, err);
   if (isTusPath(c.req.path)) {
     return new Response(message, {

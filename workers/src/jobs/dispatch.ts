@@ -44,7 +44,10 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
     const gate = await transcodingGate(env, next, now);
     if (!gate.allowed) {
       // Held in order: nothing behind the first held job may overtake it.
-      await db.update(videos).set({ status: "HELD", message: gate.message, updatedAt: now }).where(and(eq(videos.id, next.id), inArray(videos.status, WAITING)));
+      await db
+        .update(videos)
+        .set({ status: "HELD", message: gate.message, updatedAt: now })
+        .where(and(eq(videos.id, next.id), inArray(videos.status, WAITING)));
       break;
     }
 
@@ -101,17 +104,39 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
 /** A running attempt whose lease ran out lost its transcoder: retry it with backoff, or fail it after the last attempt. */
 export async function recoverStalledJobs(env: Env, now = Date.now()): Promise<void> {
   const db = drizzle(env.DB);
-  const stalled = await db.select().from(videos).where(and(eq(videos.status, "PROCESSING"), lt(videos.leaseExpiresAt, now))).all();
+  const stalled = await db
+    .select()
+    .from(videos)
+    .where(and(eq(videos.status, "PROCESSING"), lt(videos.leaseExpiresAt, now)))
+    .all();
   for (const job of stalled) {
     const reason = "the transcoder stopped responding";
     const current = and(eq(videos.id, job.id), eq(videos.status, "PROCESSING"), eq(videos.run, job.run));
     if (job.attempts >= MAX_ATTEMPTS) {
-      await db.update(videos).set({ status: "FAILED", error: reason, lastError: reason, message: JOB_MESSAGES.FAILED(reason), leaseExpiresAt: null, updatedAt: now }).where(current);
+      await db
+        .update(videos)
+        .set({
+          status: "FAILED",
+          error: reason,
+          lastError: reason,
+          message: JOB_MESSAGES.FAILED(reason),
+          leaseExpiresAt: null,
+          updatedAt: now,
+        })
+        .where(current);
     } else {
       const wait = backoffMs(job.attempts, jobTimings(env).retryBaseMs);
       await db
         .update(videos)
-        .set({ status: "QUEUED", lastError: reason, nextAttemptAt: now + wait, leaseExpiresAt: null, playable: false, message: JOB_MESSAGES.RETRYING(job.attempts, reason, wait / 1000), updatedAt: now })
+        .set({
+          status: "QUEUED",
+          lastError: reason,
+          nextAttemptAt: now + wait,
+          leaseExpiresAt: null,
+          playable: false,
+          message: JOB_MESSAGES.RETRYING(job.attempts, reason, wait / 1000),
+          updatedAt: now,
+        })
         .where(current);
     }
   }

@@ -71,7 +71,10 @@ export async function recordResult(env: Env, job: JobClaims, result: TranscodeRe
     // The plan's choice: the source goes once the ladder exists (KEEP_SOURCE keeps it).
     const dropSource = env.KEEP_SOURCE !== "true";
     if (dropSource) await env.MEDIA.delete(sourceKey(job.videoId));
-    await db.update(videos).set({ outputBytes, ...(dropSource ? { sourceDeletedAt: now } : {}) }).where(eq(videos.id, job.videoId));
+    await db
+      .update(videos)
+      .set({ outputBytes, ...(dropSource ? { sourceDeletedAt: now } : {}) })
+      .where(eq(videos.id, job.videoId));
     return true;
   }
   const row = (await db.select().from(videos).where(currentRun(job)).get())!;
@@ -81,7 +84,14 @@ export async function recordResult(env: Env, job: JobClaims, result: TranscodeRe
     .update(videos)
     .set(
       final
-        ? { status: "FAILED", error: result.error, lastError: result.error, message: JOB_MESSAGES.FAILED(result.error), leaseExpiresAt: null, updatedAt: now }
+        ? {
+            status: "FAILED",
+            error: result.error,
+            lastError: result.error,
+            message: JOB_MESSAGES.FAILED(result.error),
+            leaseExpiresAt: null,
+            updatedAt: now,
+          }
         : {
             status: "QUEUED",
             lastError: result.error,
@@ -183,7 +193,17 @@ export async function retryJob(env: Env, video: VideoRow, now = Date.now()): Pro
   if (!(await env.MEDIA.head(sourceKey(video.id)))) return false;
   const updated = await drizzle(env.DB)
     .update(videos)
-    .set({ status: "QUEUED", attempts: 0, error: null, lastError: null, nextAttemptAt: null, progress: 0, playable: false, message: JOB_MESSAGES.QUEUED, updatedAt: now })
+    .set({
+      status: "QUEUED",
+      attempts: 0,
+      error: null,
+      lastError: null,
+      nextAttemptAt: null,
+      progress: 0,
+      playable: false,
+      message: JOB_MESSAGES.QUEUED,
+      updatedAt: now,
+    })
     .where(and(eq(videos.id, video.id), inArray(videos.status, ["FAILED", "CANCELLED"])))
     .returning({ id: videos.id })
     .get();

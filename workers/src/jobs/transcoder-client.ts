@@ -56,7 +56,10 @@ export class HttpTranscoderClient implements TranscoderClient {
 
   async cancel(videoId: string): Promise<void> {
     try {
-      const res = await this.fetchFor(videoId)(`${this.baseUrl}/jobs/${encodeURIComponent(videoId)}`, { method: "DELETE", headers: await this.headers() });
+      const res = await this.fetchFor(videoId)(`${this.baseUrl}/jobs/${encodeURIComponent(videoId)}`, {
+        method: "DELETE",
+        headers: await this.headers(),
+      });
       await res.body?.cancel();
     } catch (error) {
       console.warn(`could not reach the transcoder to cancel ${videoId}:`, String(error));

@@ -32,13 +32,19 @@ admin.get("/costs", async (c) => {
   if (today.startsWith(month)) await rollUpDay(c.env, today, now);
   const [budget, days, perVideo, alerts] = await Promise.all([
     getBudget(c.env.CONFIG),
-    c.env.DB.prepare("SELECT day, sum(usd) AS usd, json_group_array(breakdown) AS parts FROM cost_daily WHERE day LIKE ? GROUP BY day ORDER BY day")
+    c.env.DB.prepare(
+      "SELECT day, sum(usd) AS usd, json_group_array(breakdown) AS parts FROM cost_daily WHERE day LIKE ? GROUP BY day ORDER BY day",
+    )
       .bind(`${month}-%`)
       .all<{ day: string; usd: number; parts: string }>(),
-    c.env.DB.prepare("SELECT video_id AS id, sum(usd) AS usd FROM cost_daily WHERE day LIKE ? AND video_id != '' GROUP BY video_id ORDER BY usd DESC LIMIT 100")
+    c.env.DB.prepare(
+      "SELECT video_id AS id, sum(usd) AS usd FROM cost_daily WHERE day LIKE ? AND video_id != '' GROUP BY video_id ORDER BY usd DESC LIMIT 100",
+    )
       .bind(`${month}-%`)
       .all<{ id: string; usd: number }>(),
-    c.env.DB.prepare("SELECT day, kind, message, usd, previous_usd AS previousUsd, delivered, created_at AS createdAt FROM cost_alerts WHERE day LIKE ? ORDER BY created_at DESC")
+    c.env.DB.prepare(
+      "SELECT day, kind, message, usd, previous_usd AS previousUsd, delivered, created_at AS createdAt FROM cost_alerts WHERE day LIKE ? ORDER BY created_at DESC",
+    )
       .bind(`${month}-%`)
       .all<CostsResponse["alerts"][number]>(),
   ]);
@@ -64,7 +70,11 @@ admin.get("/costs/estimate", async (c) => {
     // Plain decimal notation only: Number() would also read "0x10" as 16, "1e400" as Infinity, "" as 0.
     const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isFinite(value) || value > MAX_PARAMETER) {
-      throw new ApiError(400, "invalid_parameter", `${name} must be a decimal number from 0 to ${MAX_PARAMETER.toLocaleString("en")}, such as 500 or 0.015.`);
+      throw new ApiError(
+        400,
+        "invalid_parameter",
+        `${name} must be a decimal number from 0 to ${MAX_PARAMETER.toLocaleString("en")}, such as 500 or 0.015.`,
+      );
     }
     return value;
   };
@@ -77,7 +87,8 @@ admin.get("/costs/estimate", async (c) => {
     usdPerGbMonth: param("usdPerGbMonth", PLAN_DEFAULTS.usdPerGbMonth),
   };
   const estimateUsd = planEstimateUsd(params);
-  if (!Number.isFinite(estimateUsd)) throw new ApiError(400, "estimate_out_of_range", "These parameters give an estimate too large to compute; use smaller values.");
+  if (!Number.isFinite(estimateUsd))
+    throw new ApiError(400, "estimate_out_of_range", "These parameters give an estimate too large to compute; use smaller values.");
   const now = Date.now();
   const spent = await monthToDateUsd(c.env, now);
   const date = new Date(now);

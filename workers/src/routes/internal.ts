@@ -23,11 +23,7 @@ const requireCurrentJob = createMiddleware<JobEnv>(async (c, next) => {
   const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
   const job = token ? await verifyJobToken(c.env.JWT_SECRET, token) : null;
   if (!job || job.videoId !== c.req.param("id")) throw new ApiError(401, "invalid_job_token", "This route needs the job's own token.");
-  const current = await drizzle(c.env.DB)
-    .select({ id: videos.id })
-    .from(videos)
-    .where(currentRun(job))
-    .get();
+  const current = await drizzle(c.env.DB).select({ id: videos.id }).from(videos).where(currentRun(job)).get();
   if (!current) throw new ApiError(409, "job_not_current", "This job was cancelled, retried or removed: stop working on it.");
   c.set("job", job);
   await next();
@@ -58,7 +54,8 @@ internal.put("/jobs/:id/files/*", async (c) => {
 internal.post("/jobs/:id/progress", async (c) => {
   const report = parseTranscodeProgress(await c.req.json().catch(() => null));
   if (!report.ok) throw new ApiError(400, "invalid_progress", `${report.error} Send {progress: 0–100, playable: boolean}.`);
-  if (!(await recordProgress(c.env, c.get("job"), report.value))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
+  if (!(await recordProgress(c.env, c.get("job"), report.value)))
+    throw new ApiError(409, "job_not_current", "This job is no longer running.");
   return c.json({ continue: true });
 });
 
@@ -66,7 +63,8 @@ internal.post("/jobs/:id/result", async (c) => {
   // Checked whole before anything is stored: a malformed row would break every list it is in.
   const result = parseTranscodeResult(await c.req.json().catch(() => null));
   if (!result.ok) throw new ApiError(400, "invalid_result", result.error);
-  if (!(await recordResult(c.env, c.get("job"), result.value))) throw new ApiError(409, "job_not_current", "This job is no longer running.");
+  if (!(await recordResult(c.env, c.get("job"), result.value)))
+    throw new ApiError(409, "job_not_current", "This job is no longer running.");
   // A slot is free: start the next job without waiting for the cron.
   c.executionCtx.waitUntil(dispatchNext(c.env));
   return c.body(null, 204);

@@ -69,14 +69,28 @@ uploads.post("/", async (c) => {
   const quota = { maxUploads: maxOpenUploads, maxBytes: maxOpenBytes, deferredBytes: maxBytes };
   const inserted = await insertUploadingVideo(c.env.DB, { id, ownerId: user.id, meta, length, expiresAt, now }, quota);
   if (inserted === "too_many_uploads") {
-    throw new TusError("TOO_MANY_OPEN_UPLOADS", `You have ${maxOpenUploads} unfinished uploads, the most allowed; finish or delete one of them before starting another.`);
+    throw new TusError(
+      "TOO_MANY_OPEN_UPLOADS",
+      `You have ${maxOpenUploads} unfinished uploads, the most allowed; finish or delete one of them before starting another.`,
+    );
   }
   if (inserted === "too_many_bytes") {
     const gib = (maxOpenBytes / 1024 ** 3).toFixed(1).replace(/\.0$/, "");
-    throw new TusError("OPEN_UPLOAD_BYTES", `Your unfinished uploads may declare ${gib} GiB together (an upload of unknown length counts as the largest file allowed); finish or delete one of them, or upload a smaller file.`);
+    throw new TusError(
+      "OPEN_UPLOAD_BYTES",
+      `Your unfinished uploads may declare ${gib} GiB together (an upload of unknown length counts as the largest file allowed); finish or delete one of them, or upload a smaller file.`,
+    );
   }
   const session = uploadSession(c.env, id);
-  let info = await session.create({ videoId: id, ownerId: user.id, length, metadataHeader, maxBytes, partSize: partSizeFor(maxBytes), expiresAt });
+  let info = await session.create({
+    videoId: id,
+    ownerId: user.id,
+    length,
+    metadataHeader,
+    maxBytes,
+    partSize: partSizeFor(maxBytes),
+    expiresAt,
+  });
 
   // creation-with-upload: a body sent with the creation request is the upload's first bytes.
   const body = c.req.raw.body;

@@ -33,7 +33,9 @@ videos.get("/", async (c) => {
   return c.json<VideoListResponse>({ videos: list, nextCursor });
 });
 
-videos.get("/:id", async (c) => c.json<VideoResponse>(await videoResponse(c.env, await visibleVideo(c.env, c.get("user"), c.req.param("id")))));
+videos.get("/:id", async (c) =>
+  c.json<VideoResponse>(await videoResponse(c.env, await visibleVideo(c.env, c.get("user"), c.req.param("id")))),
+);
 
 videos.patch("/:id", async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"), { ownerOnly: true });
@@ -117,7 +119,11 @@ videos.post("/:id/priority", requireAdmin, async (c) => {
 videos.post("/:id/retry", requireAdmin, async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
   if (!(await retryJob(c.env, row))) {
-    throw new ApiError(409, "not_retryable", `Only a FAILED or CANCELLED video whose source is kept can be retried; this one is ${row.status}.`);
+    throw new ApiError(
+      409,
+      "not_retryable",
+      `Only a FAILED or CANCELLED video whose source is kept can be retried; this one is ${row.status}.`,
+    );
   }
   c.executionCtx.waitUntil(dispatchNext(c.env));
   return c.json<VideoResponse>(await videoResponse(c.env, (await findVideo(c.env.DB, row.id))!));

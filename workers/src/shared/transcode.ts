@@ -146,7 +146,10 @@ export function isRendition(v: unknown): v is Rendition {
 
 function optionalInstanceType(b: Record<string, unknown>): { instanceType?: string } {
   if (b.instanceType === undefined) return {};
-  need(typeof b.instanceType === "string" && /^[a-z0-9-]{1,64}$/.test(b.instanceType), "instanceType must be an instance type name such as \"standard-4\".");
+  need(
+    typeof b.instanceType === "string" && /^[a-z0-9-]{1,64}$/.test(b.instanceType),
+    'instanceType must be an instance type name such as "standard-4".',
+  );
   return { instanceType: b.instanceType };
 }
 
@@ -170,14 +173,29 @@ export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
     need(isNumberAtLeast(body.durationSec, 0), "durationSec must be a number of at least 0.");
     need(Array.isArray(body.renditions) && body.renditions.length > 0, "renditions must be a non-empty list.");
     const bad = (body.renditions as unknown[]).findIndex((r) => !isRendition(r));
-    need(bad === -1, `renditions[${bad}] must be {name: a tier such as "240p", width, height: positive integers, videoBitrate, bandwidth: positive numbers}.`);
-    need(typeof body.sourceBytes === "number" && Number.isInteger(body.sourceBytes) && body.sourceBytes >= 0, "sourceBytes must be an integer of at least 0.");
-    need(typeof body.sourceSha256 === "string" && /^[0-9a-f]{64}$/.test(body.sourceSha256), "sourceSha256 must be 64 lowercase hexadecimal digits.");
+    need(
+      bad === -1,
+      `renditions[${bad}] must be {name: a tier such as "240p", width, height: positive integers, videoBitrate, bandwidth: positive numbers}.`,
+    );
+    need(
+      typeof body.sourceBytes === "number" && Number.isInteger(body.sourceBytes) && body.sourceBytes >= 0,
+      "sourceBytes must be an integer of at least 0.",
+    );
+    need(
+      typeof body.sourceSha256 === "string" && /^[0-9a-f]{64}$/.test(body.sourceSha256),
+      "sourceSha256 must be 64 lowercase hexadecimal digits.",
+    );
     need(isNumberAtLeast(body.encodeSeconds, 0), "encodeSeconds must be a number of at least 0.");
     return {
       ok: true,
       durationSec: body.durationSec,
-      renditions: (body.renditions as Rendition[]).map(({ name, width, height, videoBitrate, bandwidth }) => ({ name, width, height, videoBitrate, bandwidth })),
+      renditions: (body.renditions as Rendition[]).map(({ name, width, height, videoBitrate, bandwidth }) => ({
+        name,
+        width,
+        height,
+        videoBitrate,
+        bandwidth,
+      })),
       sourceBytes: body.sourceBytes,
       sourceSha256: body.sourceSha256,
       encodeSeconds: body.encodeSeconds,

@@ -71,7 +71,10 @@ export const TUS_ERRORS = {
   CHECKSUM_MISMATCH: [460, "Checksum mismatch: the chunk was discarded; send it again."],
   // 403, not 429: waiting does not help, the user has to finish or delete an upload first.
   TOO_MANY_OPEN_UPLOADS: [403, "You have too many unfinished uploads; finish or delete one of them before starting another."],
-  OPEN_UPLOAD_BYTES: [403, "Your unfinished uploads already hold as many bytes as allowed; finish or delete one of them before starting another."],
+  OPEN_UPLOAD_BYTES: [
+    403,
+    "Your unfinished uploads already hold as many bytes as allowed; finish or delete one of them before starting another.",
+  ],
   STORAGE_FAILED: [503, "Storage is briefly unavailable; the bytes received so far are kept, retry shortly."],
 } as const satisfies Record<string, readonly [number, string]>;
 export type TusErrorCode = keyof typeof TUS_ERRORS;
@@ -110,11 +113,7 @@ export interface CreationLength {
  * Reads Upload-Length / Upload-Defer-Length of a creation request.
  * "If the length of the upload is not known … the Client MUST set Upload-Defer-Length: 1."
  */
-export function parseCreationLength(
-  uploadLength: string | null,
-  deferLength: string | null,
-  maxBytes: number,
-): CreationLength {
+export function parseCreationLength(uploadLength: string | null, deferLength: string | null, maxBytes: number): CreationLength {
   if (uploadLength !== null) {
     const length = parseNonNegativeInteger(uploadLength);
     if (length === null) throw new TusError("INVALID_LENGTH");

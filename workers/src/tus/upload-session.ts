@@ -106,7 +106,13 @@ export class UploadSession extends DurableObject<Env> {
     this.sql.exec(
       `INSERT INTO upload (id, video_id, owner_id, length, offset, max_bytes, part_size, metadata, expires_at, state)
        VALUES (1, ?, ?, ?, 0, ?, ?, ?, ?, 'receiving')`,
-      init.videoId, init.ownerId, init.length, init.maxBytes, init.partSize, init.metadataHeader, init.expiresAt,
+      init.videoId,
+      init.ownerId,
+      init.length,
+      init.maxBytes,
+      init.partSize,
+      init.metadataHeader,
+      init.expiresAt,
     );
     return toInfo(this.row()!);
   }
@@ -195,7 +201,9 @@ export class UploadSession extends DurableObject<Env> {
       uploadLimits(this.env).idleTimeoutMs,
     );
     const before = row.offset;
-    const received = request.checksum ? await this.receiveVerified(row, reader, request.checksum) : ok(await this.receiveStreaming(row, reader));
+    const received = request.checksum
+      ? await this.receiveVerified(row, reader, request.checksum)
+      : ok(await this.receiveStreaming(row, reader));
     if (reader.stalled) console.warn(`upload ${row.video_id}: no byte for ${uploadLimits(this.env).idleTimeoutMs} ms, the PATCH ends here`);
     row = this.row()!;
     if (row.offset !== before || request.length !== null) this.recordReceived(row);
@@ -258,7 +266,10 @@ export class UploadSession extends DurableObject<Env> {
           this.appendTail(all.subarray(durable.bytes), row.part_size, false);
           part.push(all);
           // With no part in flight every committed tail row belongs to the part being assembled.
-          const seqs = this.sql.exec<{ seq: number }>("SELECT seq FROM tail WHERE staged = 0 ORDER BY seq").toArray().map((r) => r.seq);
+          const seqs = this.sql
+            .exec<{ seq: number }>("SELECT seq FROM tail WHERE staged = 0 ORDER BY seq")
+            .toArray()
+            .map((r) => r.seq);
           durable = { seqs, bytes: all.length };
           heldSince = null;
         }
@@ -304,7 +315,10 @@ export class UploadSession extends DurableObject<Env> {
     if (reader.broken || !sameBytes(actual, checksum.digest)) {
       this.sql.exec("DELETE FROM tail WHERE staged = 1");
       const why = reader.stalled ? "stalled" : "broke off";
-      return fail("CHECKSUM_MISMATCH", reader.broken ? `The chunk ${why} before its checksum could be verified; send it again.` : undefined);
+      return fail(
+        "CHECKSUM_MISMATCH",
+        reader.broken ? `The chunk ${why} before its checksum could be verified; send it again.` : undefined,
+      );
     }
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE tail SET staged = 0 WHERE staged = 1");
@@ -327,7 +341,7 @@ export class UploadSession extends DurableObject<Env> {
     if (request.offset > row.offset) return fail("OFFSET_MISMATCH");
     const limit = request.length ?? row.length ?? row.max_bytes;
     if (request.contentLength !== null && request.offset + request.contentLength > limit) {
-      return fail(request.length ?? row.length ? "BODY_PAST_LENGTH" : "TOO_LARGE");
+      return fail((request.length ?? row.length) ? "BODY_PAST_LENGTH" : "TOO_LARGE");
     }
     return ok(null);
   }
@@ -487,7 +501,9 @@ export class UploadSession extends DurableObject<Env> {
 
   private async discardStorage(row: UploadRow, state: "expired" | "terminated"): Promise<void> {
     if (row.multipart_id && row.state !== "complete") {
-      await this.env.MEDIA.resumeMultipartUpload(sourceKey(row.video_id), row.multipart_id).abort().catch(() => undefined);
+      await this.env.MEDIA.resumeMultipartUpload(sourceKey(row.video_id), row.multipart_id)
+        .abort()
+        .catch(() => undefined);
     }
     await this.ctx.storage.deleteAlarm();
     this.ctx.storage.transactionSync(() => {

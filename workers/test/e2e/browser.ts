@@ -9,7 +9,17 @@ import { ROOT } from "../../dev/stack.ts";
 declare const document: any;
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"];
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--autoplay-policy=no-user-gesture-required",
+];
 export const ARTIFACTS = join(ROOT, "test-artifacts");
 
 export const PHONE = { width: 390, height: 844 };
@@ -34,8 +44,29 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** A clip made by ffmpeg from lavfi sources (test pattern + tone). */
 export function makeClip(file: string, opts: { size: string; seconds: number; codec?: "h264" | "mjpeg" }): string {
-  const video = opts.codec === "mjpeg" ? ["-c:v", "mjpeg", "-q:v", "2", "-pix_fmt", "yuvj420p"] : ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
-  execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=${opts.size}:rate=30`, "-f", "lavfi", "-i", "sine=frequency=440", "-t", String(opts.seconds), ...video, "-c:a", "aac", file]);
+  const video =
+    opts.codec === "mjpeg"
+      ? ["-c:v", "mjpeg", "-q:v", "2", "-pix_fmt", "yuvj420p"]
+      : ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${opts.size}:rate=30`,
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440",
+    "-t",
+    String(opts.seconds),
+    ...video,
+    "-c:a",
+    "aac",
+    file,
+  ]);
   return file;
 }
 
@@ -49,7 +80,10 @@ export async function signIn(page: Page, userId: string, role: "creator" | "admi
 }
 
 /** CDP network emulation (throughput in bytes/s; -1 = no limit). */
-export async function emulateNetwork(page: Page, opts: { downloadBps?: number; uploadBps?: number; latencyMs?: number; offline?: boolean }): Promise<void> {
+export async function emulateNetwork(
+  page: Page,
+  opts: { downloadBps?: number; uploadBps?: number; latencyMs?: number; offline?: boolean },
+): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", {

@@ -42,7 +42,12 @@ describe("spike alert", () => {
       await res.arrayBuffer();
     }
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ kind: "daily_spike", day: day(-1), usd: expect.closeTo(0.6, 6), previousUsd: expect.closeTo(0.3, 6) });
+    expect(received[0]).toMatchObject({
+      kind: "daily_spike",
+      day: day(-1),
+      usd: expect.closeTo(0.6, 6),
+      previousUsd: expect.closeTo(0.3, 6),
+    });
     const alerts = d1Query<{ delivered: number }>(stack.persistTo, `SELECT delivered FROM cost_alerts WHERE kind = 'daily_spike'`);
     expect(alerts).toEqual([{ delivered: 1 }]);
   });

@@ -5,7 +5,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, TEST_WEB_DIST, applyMigrations, assertNodeVersion, ensureWebBuilt, startTranscoder, startWrangler, type RunningStack, type RunningTranscoder } from "../../dev/stack.ts";
+import {
+  ROOT,
+  TEST_WEB_DIST,
+  applyMigrations,
+  assertNodeVersion,
+  ensureWebBuilt,
+  startTranscoder,
+  startWrangler,
+  type RunningStack,
+  type RunningTranscoder,
+} from "../../dev/stack.ts";
 
 export interface TestStack extends RunningStack {
   persistTo: string;
@@ -36,10 +46,14 @@ function childrenOf(pid: number): number[] {
 
 /** Runs SQL on the stack's local D1 with wrangler's own CLI; returns the rows. */
 export function d1Query<T>(persistTo: string, sql: string): T[] {
-  const result = spawnSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
+  const result = spawnSync(
+    join(ROOT, "node_modules", ".bin", "wrangler"),
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  );
   if (result.status !== 0) throw new Error(`d1 execute failed: ${result.stderr}`);
   return (JSON.parse(result.stdout) as { results: T[] }[])[0].results;
 }

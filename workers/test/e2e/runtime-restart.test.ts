@@ -43,7 +43,9 @@ describe("runtime restarted mid-upload", () => {
       expect(restarted, "the runtime was restarted during the upload").not.toBeNull();
       const id = url.split("/").pop()!;
       expect(stack.r2Object(`sources/${id}`)).toEqual({ size: file.length, sha256: createHash("sha256").update(file).digest("hex") });
-      const video = (await (await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { status: string };
+      const video = (await (
+        await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${token}` } })
+      ).json()) as { status: string };
       expect(video.status).toBe("QUEUED");
     } finally {
       clearInterval(watcher);

@@ -31,7 +31,21 @@ afterAll(async () => {
 
 function clip(name: string, lavfi: string[]): Buffer {
   const file = join(dir, name);
-  execFileSync("ffmpeg", ["-v", "error", "-y", ...lavfi, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", file]);
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    ...lavfi,
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    file,
+  ]);
   return readFileSync(file);
 }
 
@@ -54,7 +68,9 @@ async function until(id: string, done: (v: VideoResponse) => boolean, timeoutMs 
 }
 
 const upload = async (file: Buffer, filename: string) =>
-  (await tusUpload({ endpoint: `${stack.baseUrl}/api/video/uploads`, token, file, chunkSize: 5 * 1024 * 1024, filename })).split("/").pop()!;
+  (await tusUpload({ endpoint: `${stack.baseUrl}/api/video/uploads`, token, file, chunkSize: 5 * 1024 * 1024, filename }))
+    .split("/")
+    .pop()!;
 
 function parseM3u8(text: string) {
   const parser = new Parser();
@@ -64,12 +80,25 @@ function parseM3u8(text: string) {
 }
 
 function ffprobe(url: string): { streams: { codec_type: string; width?: number; height?: number }[] } {
-  return JSON.parse(execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,width,height", "-of", "json", url], { encoding: "utf8" }));
+  return JSON.parse(
+    execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,width,height", "-of", "json", url], { encoding: "utf8" }),
+  );
 }
 
 describe("upload → queue → transcoder → READY", () => {
   it("turns a 720p clip with audio into a playable 3-tier HLS ladder by itself", async () => {
-    const file = clip("landscape.mp4", ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "8"]);
+    const file = clip("landscape.mp4", [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=1280x720:rate=30",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440",
+      "-t",
+      "8",
+    ]);
     const id = await upload(file, "landscape.mp4");
     const states = await until(id, (v) => v.status === "READY" || v.status === "FAILED");
     const ready = states.at(-1)!;
@@ -105,7 +134,11 @@ describe("upload → queue → transcoder → READY", () => {
       expect(durations.reduce((a, b) => a + b, 0)).toBeCloseTo(8, 0);
     }
     // One I-frame playlist per tier, its byte ranges served from the tier's segments.
-    expect(master.iFramePlaylists.map((p) => p.uri ?? p.attributes.URI)).toEqual(["240p/iframes.m3u8", "480p/iframes.m3u8", "720p/iframes.m3u8"]);
+    expect(master.iFramePlaylists.map((p) => p.uri ?? p.attributes.URI)).toEqual([
+      "240p/iframes.m3u8",
+      "480p/iframes.m3u8",
+      "720p/iframes.m3u8",
+    ]);
     for (const entry of master.iFramePlaylists) {
       const uri = String(entry.uri ?? entry.attributes.URI);
       const iframes = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/${uri}`)).text());
@@ -121,7 +154,11 @@ describe("upload → queue → transcoder → READY", () => {
       expect([bytes.length, bytes[0]]).toEqual([byterange!.length, 0x47]);
     }
     // ffmpeg as a client (ffprobe, ffplay, mpv, downloaders) reads the duration of the served master.
-    const duration = execFileSync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", `${stack.baseUrl}/videos/${id}/index.m3u8`], { encoding: "utf8" });
+    const duration = execFileSync(
+      "ffprobe",
+      ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", `${stack.baseUrl}/videos/${id}/index.m3u8`],
+      { encoding: "utf8" },
+    );
     expect(Number(duration.trim())).toBeCloseTo(8, 0);
 
     const probe = ffprobe(`${stack.baseUrl}/videos/${id}/index.m3u8`);

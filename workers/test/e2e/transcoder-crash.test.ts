@@ -33,7 +33,11 @@ async function job(id: string): Promise<VideoListResponse["videos"][number]> {
   return ((await res.json()) as VideoListResponse).videos.find((v) => v.id === id)!;
 }
 
-async function until(id: string, done: (v: VideoResponse) => boolean, tick?: () => Promise<void>): Promise<VideoListResponse["videos"][number]> {
+async function until(
+  id: string,
+  done: (v: VideoResponse) => boolean,
+  tick?: () => Promise<void>,
+): Promise<VideoListResponse["videos"][number]> {
   const deadline = Date.now() + 150_000;
   while (Date.now() < deadline) {
     await tick?.();
@@ -47,7 +51,30 @@ async function until(id: string, done: (v: VideoResponse) => boolean, tick?: () 
 describe("transcoder killed mid-job", () => {
   it("loses its lease, is retried by a fresh transcoder, and the video ends READY", async () => {
     const file = join(dir, "clip.mp4");
-    execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine", "-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", file]);
+    execFileSync("ffmpeg", [
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=1280x720:rate=30",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine",
+      "-t",
+      "12",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-pix_fmt",
+      "yuv420p",
+      "-c:a",
+      "aac",
+      file,
+    ]);
     const bytes = readFileSync(file);
     const url = await tusUpload({ endpoint: `${stack.baseUrl}/api/video/uploads`, token: admin, file: bytes, chunkSize: 50 * 1024 * 1024 });
     const id = url.split("/").pop()!;

@@ -80,7 +80,9 @@ describe("tus-js-client through a link cut mid-chunk", () => {
   it("keeps what arrived of a plain chunk, so almost nothing is sent twice; byte-exact in R2", async () => {
     const file = randomBytes(18 * MiB + 99);
     const report = await uploadThroughDrop(file, { chunkSize: 50 * MiB, dropAfter: 11 * MiB, checksum: false });
-    console.log(`plain chunk: cut at ${report.upAtDrop} bytes up, server kept ${report.offsetAfterDrop}, link carried ${report.overhead} bytes beyond the file`);
+    console.log(
+      `plain chunk: cut at ${report.upAtDrop} bytes up, server kept ${report.offsetAfterDrop}, link carried ${report.overhead} bytes beyond the file`,
+    );
     expect(report.offsetAfterDrop).toBeGreaterThan(10 * MiB);
     // Re-sent bytes plus a few requests' headers: far below a part (8 MiB) or a chunk.
     expect(report.overhead).toBeLessThan(1 * MiB);
@@ -92,7 +94,9 @@ describe("tus-js-client through a link cut mid-chunk", () => {
     const file = randomBytes(21 * MiB + 4321);
     const chunkSize = 6 * MiB;
     const report = await uploadThroughDrop(file, { chunkSize, dropAfter: 9 * MiB, checksum: true });
-    console.log(`checksummed chunks: cut at ${report.upAtDrop} bytes up, server kept ${report.offsetAfterDrop}, link carried ${report.overhead} bytes beyond the file`);
+    console.log(
+      `checksummed chunks: cut at ${report.upAtDrop} bytes up, server kept ${report.offsetAfterDrop}, link carried ${report.overhead} bytes beyond the file`,
+    );
     // An unverifiable chunk is never appended: the server kept whole chunks only.
     expect(report.offsetAfterDrop % chunkSize).toBe(0);
     expect(report.overhead).toBeGreaterThanOrEqual(report.upAtDrop - report.offsetAfterDrop - 64 * 1024);

@@ -165,7 +165,9 @@ async function expectStored(uploadURL: string): Promise<string> {
     stack.persistTo,
     `SELECT owner_id, status, source_bytes, filename, filetype FROM videos WHERE id = '${id}'`,
   );
-  expect(rows).toEqual([{ owner_id: "alice", status: "QUEUED", source_bytes: clipBytes.length, filename: "uppy clip.mp4", filetype: "video/mp4" }]);
+  expect(rows).toEqual([
+    { owner_id: "alice", status: "QUEUED", source_bytes: clipBytes.length, filename: "uppy clip.mp4", filetype: "video/mp4" },
+  ]);
   return id;
 }
 

@@ -164,7 +164,9 @@ describe("web app in Chromium", () => {
     await card.waitFor();
     expect(await card.locator("[data-status]").first().textContent()).toContain("Ready to watch");
     expect(await card.locator(".duration").textContent()).toBe("0:08");
-    await card.locator("img").evaluate((img: any) => (img.complete ? null : new Promise((r) => img.addEventListener("load", r, { once: true }))));
+    await card
+      .locator("img")
+      .evaluate((img: any) => (img.complete ? null : new Promise((r) => img.addEventListener("load", r, { once: true }))));
     expect(await card.locator("img").evaluate((img: any) => img.naturalWidth)).toBeGreaterThan(0);
     await screenshot(page, "videos-desktop-en");
 
@@ -224,7 +226,9 @@ describe("web app in Chromium", () => {
     await card.waitFor();
     await card.getByRole("button", { name: /^Delete/ }).click();
     await card.waitFor({ state: "detached" });
-    const res = await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${await stack.tokenFor("root", "admin")}` } });
+    const res = await fetch(`${stack.baseUrl}/api/videos/${id}`, {
+      headers: { Authorization: `Bearer ${await stack.tokenFor("root", "admin")}` },
+    });
     expect(res.status).toBe(404);
     await context.close();
   });
