@@ -35,7 +35,7 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "workers",
-            include: ["workers/src/**/*.test.ts", "workers/test/**/*.test.ts"],
+            include: ["contract/**/*.test.ts", "workers/src/**/*.test.ts", "workers/test/**/*.test.ts"],
             exclude: ["workers/test/e2e/**"],
             setupFiles: ["workers/test/setup.ts"],
           },

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TranscodeRequest } from "../../workers/src/shared/transcode.ts";
+import type { TranscodeRequest } from "../../contract/transcode.ts";
 import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
 import type { Logger } from "./ffmpeg.ts";
 import { runJob } from "./job.ts";

@@ -3,7 +3,7 @@
  * side) is never sent to the Worker.
  */
 import { describe, expect, it } from "vitest";
-import type { TranscodeProgress, TranscodeResult } from "../../workers/src/shared/transcode.ts";
+import type { TranscodeProgress, TranscodeResult } from "../../contract/transcode.ts";
 import { JobCallbacks, MalformedReportError } from "./callback.ts";
 
 function callbacks(): { client: JobCallbacks; sent: Array<{ url: string; body: unknown }> } {

@@ -18,7 +18,7 @@ import {
   parseTranscodeResult,
   type TranscodeProgress,
   type TranscodeResult,
-} from "../../workers/src/shared/transcode.ts";
+} from "../../contract/transcode.ts";
 
 /** A report that does not pass the shared schema: a bug on this side, caught before the Worker sees it. */
 export class MalformedReportError extends Error {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Rendition, SourceProbe } from "../../workers/src/shared/transcode.ts";
+import type { Rendition, SourceProbe } from "../../contract/transcode.ts";
 import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
 import { h264LevelFor } from "./codecs.ts";
 import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, POSTER_MAX_HEIGHT, runFfmpeg, type Logger } from "./ffmpeg.ts";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Rendition } from "../../workers/src/shared/transcode.ts";
+import type { Rendition } from "../../contract/transcode.ts";
 import { buildHlsArgs, buildPosterArgs, ffmpegRate, posterSeekSeconds } from "./ffmpeg.ts";
 import { chooseLadder } from "./ladder.ts";
 

@@ -11,7 +11,7 @@
  *   <dir>/poster.jpg               buildPosterArgs
  */
 import { join } from "node:path";
-import type { Rendition } from "../../workers/src/shared/transcode.ts";
+import type { Rendition } from "../../contract/transcode.ts";
 import { H264_PROFILE, h264LevelFor } from "./codecs.ts";
 import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf } from "./ladder.ts";
 

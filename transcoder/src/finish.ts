@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Rendition } from "../../workers/src/shared/transcode.ts";
+import type { Rendition } from "../../contract/transcode.ts";
 import { IFRAME_PLAYLIST, probeIframePlaylist, type IframePlaylist } from "./iframes.ts";
 import { writeMasterPlaylist } from "./master-playlist.ts";
 import { playlistSegments, TIER_PLAYLIST, toVodPlaylist } from "./outputs.ts";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TranscodeRequest } from "../../workers/src/shared/transcode.ts";
+import type { TranscodeRequest } from "../../contract/transcode.ts";
 import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
 import { writeMasterPlaylist, type Logger } from "./ffmpeg.ts";
 import { runJob, type JobDeps } from "./job.ts";

@@ -22,7 +22,7 @@ import {
   type Rendition,
   type TranscodeRequest,
   type TranscodeResult,
-} from "../../workers/src/shared/transcode.ts";
+} from "../../contract/transcode.ts";
 import { CallbackError, JobCallbacks, JobStoppedError } from "./callback.ts";
 import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, runFfmpeg, writeMasterPlaylist, type Logger } from "./ffmpeg.ts";
 import { chooseLadder } from "./ladder.ts";

@@ -6,7 +6,7 @@
  * 720x1280 and a landscape one (1280x720) gets "720p" as 1280x720: the same pixel budget for the
  * same name, whatever the orientation.
  */
-import type { Rendition, SourceProbe } from "../../workers/src/shared/transcode.ts";
+import type { Rendition, SourceProbe } from "../../contract/transcode.ts";
 
 export interface Tier {
   /** Short side of the picture, in pixels. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SourceProbe } from "../../workers/src/shared/transcode.ts";
+import type { SourceProbe } from "../../contract/transcode.ts";
 import { chooseLadder } from "./ladder.ts";
 import { writeMasterPlaylist } from "./master-playlist.ts";
 

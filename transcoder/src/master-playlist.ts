@@ -3,7 +3,7 @@
  * AVERAGE-BANDWIDTH and FRAME-RATE, and computes BANDWIDTH from the target bitrate rather than
  * the peak; we know better, so we write it.
  */
-import type { Rendition } from "../../workers/src/shared/transcode.ts";
+import type { Rendition } from "../../contract/transcode.ts";
 import { AAC_LC_CODEC, avc1Codec } from "./codecs.ts";
 import { averageBandwidth, capFrameRate } from "./ladder.ts";
 

@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { stat } from "node:fs/promises";
-import type { SourceProbe } from "../../workers/src/shared/transcode.ts";
+import type { SourceProbe } from "../../contract/transcode.ts";
 
 /**
  * The upload is not something we can turn into a video. The job treats this as permanent (no

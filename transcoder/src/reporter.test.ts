@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TranscodeProgress } from "../../workers/src/shared/transcode.ts";
+import type { TranscodeProgress } from "../../contract/transcode.ts";
 import { JobStoppedError } from "./callback.ts";
 import type { Logger } from "./run-ffmpeg.ts";
 import { ProgressReporter } from "./reporter.ts";

@@ -6,7 +6,7 @@
  * A 409 answer means the attempt is over: `onStop` is called once and reporting stops. Other
  * failures (network, 5xx) are logged and the next tick tries again with the latest state.
  */
-import type { TranscodeProgress } from "../../workers/src/shared/transcode.ts";
+import type { TranscodeProgress } from "../../contract/transcode.ts";
 import { JobStoppedError } from "./callback.ts";
 import type { Logger } from "./run-ffmpeg.ts";
 

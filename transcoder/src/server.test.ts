@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TranscodeRequest } from "../../workers/src/shared/transcode.ts";
+import type { TranscodeRequest } from "../../contract/transcode.ts";
 import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
 import type { Logger } from "./ffmpeg.ts";
 import { createTranscoderServer, parseTranscodeRequest, type TranscoderServer } from "./server.ts";
-import { transcoderControlKey } from "../../workers/src/shared/control-key.ts";
+import { transcoderControlKey } from "../../contract/control-key.ts";
 import { makeClip, processesMentioning } from "./testing/clips.ts";
 import { waitFor, WorkerTwin } from "./testing/worker-twin.ts";
 

@@ -5,7 +5,7 @@
  *
  *   TRANSCODER_CONTROL_KEY  required: the key the Worker sends on POST /jobs and DELETE /jobs/:id
  *                           (HMAC-SHA256 of a fixed label under the Worker's JWT_SECRET, see
- *                           workers/src/shared/control-key.ts; at least 32 characters)
+ *                           contract/control-key.ts; at least 32 characters)
  *   PUBLIC_URL              required: the Worker's origin; the only one a job may call back
  *   TRANSCODER_PORT         8788
  *   TRANSCODER_HOST         127.0.0.1 (the container image sets 0.0.0.0)
@@ -29,7 +29,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { TranscodeRequest, TranscoderAccepted, TranscodeResult } from "../../workers/src/shared/transcode.ts";
+import type { TranscodeRequest, TranscoderAccepted, TranscodeResult } from "../../contract/transcode.ts";
 import { resolveBinaries } from "./binaries.ts";
 import { runJob } from "./job.ts";
 import type { Logger } from "./run-ffmpeg.ts";

@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { transcoderControlKey } from "../src/shared/control-key.ts";
+import { transcoderControlKey } from "../../contract/control-key.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "node_modules", ".bin");

@@ -3,7 +3,7 @@ import { applyMethodOverride } from "./tus/protocol.ts";
 import { expireUploads } from "./jobs/expire-uploads.ts";
 import { consumeJobMessages } from "./jobs/consumer.ts";
 import { dispatchNext } from "./jobs/dispatch.ts";
-import type { TranscodeJobMessage } from "./shared/transcode.ts";
+import type { TranscodeJobMessage } from "../../contract/transcode.ts";
 import { dayTotal, previousDay, rollUpDay } from "./costs/ledger.ts";
 import { checkSpike } from "./costs/alerts.ts";
 import { utcDay } from "./costs/meter.ts";

@@ -7,8 +7,8 @@ import { dispatchNext } from "../src/jobs/dispatch.ts";
 import type { TranscoderClient } from "../src/jobs/transcoder-client.ts";
 import { findVideo } from "../src/db/videos.ts";
 import { sourceKey } from "../src/storage/keys.ts";
-import type { TranscodeRequest } from "../src/shared/transcode.ts";
-import type { CostsResponse } from "../src/shared/api.ts";
+import type { TranscodeRequest } from "../../contract/transcode.ts";
+import type { CostsResponse } from "../../contract/api.ts";
 import { BASE, tokenFor } from "./helpers.ts";
 import { DEFAULT_BUDGET } from "../src/costs/budget.ts";
 

@@ -7,13 +7,13 @@ import { signJobToken } from "../src/jobs/job-token.ts";
 import { LEASE_MS, backoffMs } from "../src/jobs/policy.ts";
 import { HttpTranscoderClient, transcoderFor, type TranscoderClient } from "../src/jobs/transcoder-client.ts";
 import { containerEnvVars } from "../src/jobs/transcoder-container.ts";
-import { transcoderControlKey } from "../src/shared/control-key.ts";
+import { transcoderControlKey } from "../../contract/control-key.ts";
 import { findVideo } from "../src/db/videos.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 import { removeVideo } from "../src/videos/remove.ts";
-import { parseTranscodeResult, type TranscodeJobMessage, type TranscodeRequest, type TranscodeResult } from "../src/shared/transcode.ts";
+import { parseTranscodeResult, type TranscodeJobMessage, type TranscodeRequest, type TranscodeResult } from "../../contract/transcode.ts";
 import { BASE, tokenFor } from "./helpers.ts";
-import type { VideoListResponse } from "../src/shared/api.ts";
+import type { VideoListResponse } from "../../contract/api.ts";
 
 /** In-memory twin of the transcoder: records what it was asked, answers as told. */
 class TwinTranscoder implements TranscoderClient {

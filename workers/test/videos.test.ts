@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { sign } from "hono/jwt";
 import worker from "../src/index.ts";
 import { BASE, createUpload, patch, randomBytes, tokenFor } from "./helpers.ts";
-import type { VideoListResponse, VideoResponse } from "../src/shared/api.ts";
+import type { VideoListResponse, VideoResponse } from "../../contract/api.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 
 let alice: string;

@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../../../workers/src/shared/transcode.ts";
+import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../../../contract/transcode.ts";
 
 export interface TwinPut {
   path: string;

@@ -1,4 +1,4 @@
-/** The Worker's JSON API (DESIGN.md §3) with the session's bearer token. */
+/** The Worker's JSON API with the session's bearer token. */
 import type {
   BudgetSettings,
   CostEstimateResponse,
@@ -9,7 +9,7 @@ import type {
   PlaybackResponse,
   VideoListResponse,
   VideoResponse,
-} from "../../../workers/src/shared/api.ts";
+} from "../../../contract/api.ts";
 
 export type { BudgetSettings, CostEstimateResponse, CostsResponse, JobInfo, PlaybackResponse, VideoResponse };
 

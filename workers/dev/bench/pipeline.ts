@@ -1,7 +1,7 @@
 /** Seconds from the end of an upload to `playable: true` and to READY, through the whole local stack. */
 import { readFileSync } from "node:fs";
 import { tusUpload } from "../tus-client.ts";
-import type { VideoResponse } from "../../src/shared/api.ts";
+import type { VideoResponse } from "../../../contract/api.ts";
 import type { Row } from "./table.ts";
 
 export async function pipelineRows(baseUrl: string, token: string, source: string): Promise<{ rows: Row[]; videoId: string }> {

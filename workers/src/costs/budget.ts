@@ -1,7 +1,7 @@
 /** Budget settings in KV (cap, kill switch, spike threshold), validated, with an audit log in D1. */
 import { ApiError } from "../http/errors.ts";
 
-import type { BudgetSettings } from "../shared/api.ts";
+import type { BudgetSettings } from "../../../contract/api.ts";
 
 export type { BudgetSettings };
 

@@ -1,12 +1,9 @@
 import { sqliteTable, text, integer, real, index, primaryKey, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { Rendition } from "../shared/transcode.ts";
+import type { Rendition } from "../../../contract/transcode.ts";
+import { VIDEO_STATUSES, VISIBILITIES } from "../../../contract/video.ts";
 
-/** Every state a video passes through (DESIGN.md §3). */
-export const VIDEO_STATUSES = ["UPLOADING", "QUEUED", "HELD", "PROCESSING", "READY", "FAILED", "CANCELLED"] as const;
-export type VideoStatus = (typeof VIDEO_STATUSES)[number];
-
-export const VISIBILITIES = ["public", "private"] as const;
-export type Visibility = (typeof VISIBILITIES)[number];
+export { VIDEO_STATUSES, VISIBILITIES };
+export type { VideoStatus, Visibility } from "../../../contract/video.ts";
 
 /**
  * One row per video. The upload id is the video id, so the row is created with the upload

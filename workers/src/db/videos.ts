@@ -1,9 +1,9 @@
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "./schema.ts";
-import type { VideoResponse } from "../shared/api.ts";
-import { isRendition, type Rendition } from "../shared/transcode.ts";
-import type { VideoMetadata } from "../tus/protocol.ts";
+import type { VideoResponse } from "../../../contract/api.ts";
+import { isRendition, type Rendition } from "../../../contract/transcode.ts";
+import type { VideoMetadata } from "../../../contract/video.ts";
 
 /** Queries on the videos table. Every function takes the D1 binding so callers stay testable. */
 
@@ -173,7 +173,7 @@ export async function markUploadExpired(db: D1Database, id: string, now: number)
 }
 
 /**
- * The API shape of a row (DESIGN.md §3). Only the owner or an admin ever gets a private video's
+ * The API shape of a row. Only the owner or an admin ever gets a private video's
  * row, so its URLs carry a signed, expiring playback token (`playbackToken`).
  */
 export function toVideoResponse(row: VideoRow, playbackToken: string | null = null): VideoResponse {

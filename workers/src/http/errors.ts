@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { TUS_VERSION, TusError } from "../tus/protocol.ts";
-import type { ErrorResponse } from "../shared/api.ts";
+import type { ErrorResponse } from "../../../contract/api.ts";
 
 /** An API failure with a machine code and a sentence for people: `{"error": code, "message": sentence}`. */
 export class ApiError extends HTTPException {

@@ -1,5 +1,5 @@
 import { dispatchNext } from "./dispatch.ts";
-import type { TranscodeJobMessage } from "../shared/transcode.ts";
+import type { TranscodeJobMessage } from "../../../contract/transcode.ts";
 
 export const DEAD_LETTER_QUEUE = "transcode-jobs-dlq";
 

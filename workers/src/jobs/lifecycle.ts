@@ -3,7 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { videos, type VideoRow } from "../db/schema.ts";
 import { outputPrefix, runPrefix, sourceKey } from "../storage/keys.ts";
 import { deleteObjects } from "../storage/objects.ts";
-import type { TranscodeProgress, TranscodeResult } from "../shared/transcode.ts";
+import type { TranscodeProgress, TranscodeResult } from "../../../contract/transcode.ts";
 import type { JobClaims } from "./job-token.ts";
 import { JOB_MESSAGES, MAX_ATTEMPTS, backoffMs, jobTimings } from "./policy.ts";
 import { transcoderFor, type TranscoderClient } from "./transcoder-client.ts";

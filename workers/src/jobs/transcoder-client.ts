@@ -1,6 +1,6 @@
 import { getContainer } from "@cloudflare/containers";
-import type { TranscodeRequest } from "../shared/transcode.ts";
-import { transcoderControlKey } from "../shared/control-key.ts";
+import type { TranscodeRequest } from "../../../contract/transcode.ts";
+import { transcoderControlKey } from "../../../contract/control-key.ts";
 
 /**
  * How the Worker reaches the transcoder: plain HTTP locally (TRANSCODER_URL), a Cloudflare
@@ -17,7 +17,7 @@ type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 /**
  * The transcoder's HTTP API over any fetch (a URL locally, a container stub in production). Only
- * the Worker may start or stop a job: both calls carry the control key (see shared/control-key.ts).
+ * the Worker may start or stop a job: both calls carry the control key (see contract/control-key.ts).
  */
 export class HttpTranscoderClient implements TranscoderClient {
   constructor(

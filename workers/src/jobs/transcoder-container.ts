@@ -1,5 +1,5 @@
 import { Container } from "@cloudflare/containers";
-import { transcoderControlKey } from "../shared/control-key.ts";
+import { transcoderControlKey } from "../../../contract/control-key.ts";
 
 /**
  * The transcoder as a Cloudflare Container (production): the image of transcoder/Dockerfile,

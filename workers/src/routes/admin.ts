@@ -6,7 +6,7 @@ import { monthToDateUsd, rollUpDay } from "../costs/ledger.ts";
 import { utcDay } from "../costs/meter.ts";
 import { PLAN_DEFAULTS, planEstimateUsd, type PlanEstimateParams } from "../costs/model.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
-import type { CostEstimateResponse, CostsResponse } from "../shared/api.ts";
+import type { CostEstimateResponse, CostsResponse } from "../../../contract/api.ts";
 
 /** Admin API: budget settings (KV) and costs (the D1 ledger). Admin role only (403 otherwise). */
 export const admin = new Hono<AppEnv>();

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { signUserToken, ROLES, type AppEnv, type Role } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { devAuthEnabled } from "../config.ts";
-import type { DevLoginResponse } from "../shared/api.ts";
+import type { DevLoginResponse } from "../../../contract/api.ts";
 
 export const auth = new Hono<AppEnv>();
 

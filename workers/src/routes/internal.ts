@@ -9,7 +9,7 @@ import { videos } from "../db/schema.ts";
 import { outputKey, sourceKey } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
 import { meter } from "../costs/meter.ts";
-import { OUTPUT_FILE, parseTranscodeProgress, parseTranscodeResult } from "../shared/transcode.ts";
+import { OUTPUT_FILE, parseTranscodeProgress, parseTranscodeResult } from "../../../contract/transcode.ts";
 
 type JobEnv = { Bindings: Env; Variables: { job: JobClaims } };
 

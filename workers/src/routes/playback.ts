@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import { ApiError, notFound } from "../http/errors.ts";
 import { isVideoId } from "../videos/ids.ts";
-import { OUTPUT_FILE } from "../shared/transcode.ts";
+import { OUTPUT_FILE } from "../../../contract/transcode.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
 import { cacheControlFor, edgeTtlFor, fileKind } from "../delivery/cache-policy.ts";
 import { parseRange } from "../delivery/range.ts";

@@ -8,7 +8,7 @@ import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { removeVideo } from "../videos/remove.ts";
 import { sanitizeText } from "../tus/protocol.ts";
-import type { PlaybackResponse, VideoListResponse, VideoResponse } from "../shared/api.ts";
+import type { PlaybackResponse, VideoListResponse, VideoResponse } from "../../../contract/api.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
 import { signPlaybackToken } from "../delivery/playback-token.ts";
 

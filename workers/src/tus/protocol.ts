@@ -3,6 +3,9 @@
  * error to its status code and sentence. Nothing here touches storage or the network.
  * Quoted sentences are from https://tus.io/protocols/resumable-upload (protocol.md).
  */
+import type { VideoMetadata } from "../../../contract/video.ts";
+
+export type { VideoMetadata };
 
 export const TUS_VERSION = "1.0.0";
 export const TUS_EXTENSIONS = [
@@ -167,12 +170,6 @@ function decodeBase64Utf8(encoded: string, key: string): string {
   } catch {
     throw invalid();
   }
-}
-
-export interface VideoMetadata {
-  filename: string;
-  filetype: string;
-  title: string;
 }
 
 /** Control characters and line/paragraph separators become spaces. */

@@ -5,7 +5,7 @@ import { BodyReader } from "./body-reader.ts";
 import { markUploadComplete, recordReceivedBytes } from "../db/videos.ts";
 import { uploadLimits } from "../config.ts";
 import { sourceKey } from "../storage/keys.ts";
-import type { TranscodeJobMessage } from "../shared/transcode.ts";
+import type { TranscodeJobMessage } from "../../../contract/transcode.ts";
 import { meter } from "../costs/meter.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import type { UsageKind } from "../costs/model.ts";

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Parser } from "m3u8-parser";
 import { startTestStack, type TestStack } from "./fixture.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
-import type { VideoResponse } from "../../src/shared/api.ts";
+import type { VideoResponse } from "../../../contract/api.ts";
 
 let stack: TestStack;
 let token: string;

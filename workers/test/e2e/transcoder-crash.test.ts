@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestStack, type TestStack } from "./fixture.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
-import type { VideoListResponse, VideoResponse } from "../../src/shared/api.ts";
+import type { VideoListResponse, VideoResponse } from "../../../contract/api.ts";
 
 let stack: TestStack;
 let admin: string;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_WEB_DIST, buildWeb } from "../../dev/stack.ts";
 import { startTestStack, type TestStack } from "./fixture.ts";
 import { DESKTOP, PHONE, emulateNetwork, launchBrowser, makeClip, newPage, screenshot, signIn, waitForPlayback } from "./browser.ts";
-import type { VideoResponse } from "../../src/shared/api.ts";
+import type { VideoResponse } from "../../../contract/api.ts";
 
 // Functions passed to page.evaluate run in the page; this project has no DOM lib, so they see it as `any`.
 declare const document: any;

@@ -1,7 +1,7 @@
 /**
- * JSON shapes of the public API (DESIGN.md §3), shared by the Worker and the web app.
+ * JSON shapes of the public API, shared by the Worker and the web app.
  */
-import type { VideoStatus, Visibility } from "../db/schema.ts";
+import type { VideoStatus, Visibility } from "./video.ts";
 
 export type { VideoStatus, Visibility };
 
