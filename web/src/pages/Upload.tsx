@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type * as tus from "tus-js-client";
-import { api, isSettled, type VideoResponse } from "../lib/api.ts";
 import { formatBytes, formatPercent, formatSpeed, formatTimeLeft, intlLocale } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
-import { Link, usePoll } from "../lib/router.tsx";
+import { Link } from "../lib/router.tsx";
 import { useSession } from "../lib/session.tsx";
 import { discardUnfinished, unfinishedUploads, uploader, type UploadState } from "../lib/uploader.ts";
 import { checkFile } from "../lib/validate.ts";
 import { StatusPanel } from "../components/Status.tsx";
+import { useWatchedVideo } from "../lib/video-playback.ts";
 import { Player } from "../components/Player.tsx";
 
 function useUploadState(): UploadState {
@@ -216,23 +216,7 @@ function UploadProgress({ state }: { state: UploadState }) {
 /** After the upload: the video's state in words, polled; the player as soon as it can play. */
 export function Processing({ id }: { id: string }) {
   const { t } = useI18n();
-  const { session } = useSession();
-  const [video, setVideo] = useState<VideoResponse | null>(null);
-  const [playUrl, setPlayUrl] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const load = async () => {
-    try {
-      const v = await api.video(session!.token, id);
-      setVideo(v);
-      setError(null);
-      if (v.playable && !playUrl) setPlayUrl((await api.playback(session!.token, id)).url);
-    } catch (err) {
-      setError(t("common.error", { reason: (err as Error).message }));
-    }
-  };
-  useEffect(() => void load(), [id]);
-  usePoll(load, 2000, !video || !isSettled(video) || (video.playable && !playUrl), [id, playUrl]);
+  const { video, playUrl, error } = useWatchedVideo(id, 2000);
 
   return (
     <div class="processing" data-testid="processing">
