@@ -16,3 +16,11 @@ export interface VideoMetadata {
   filetype: string;
   title: string;
 }
+
+/** The largest upload by default (500 MiB): the Worker's MAX_UPLOAD_BYTES, advertised as Tus-Max-Size. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 524_288_000;
+
+/** Video ids (= upload ids) are random UUIDs (version 4); anything else never reaches storage. */
+export const VIDEO_ID_SOURCE = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+const VIDEO_ID = new RegExp(`^${VIDEO_ID_SOURCE}$`);
+export const isVideoId = (value: string): boolean => VIDEO_ID.test(value);

@@ -24,6 +24,7 @@
  *   DELETE /jobs/:videoId    stop it (ffmpeg killed, temp dir removed, no result) → 204; unknown → 404.
  * Errors are JSON `{error, message}`.
  */
+import { StatusError } from "../../contract/errors.ts";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -75,15 +76,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_SEGMENT_SECONDS = 30;
 
-class HttpError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+class HttpError extends StatusError {}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

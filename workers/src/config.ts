@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../../contract/video.ts";
+
 /** Typed reads of the Worker's string vars, with the defaults the product documents. */
 
 const positive = (value: string | undefined, fallback: number): number => {
@@ -17,7 +19,7 @@ export interface UploadLimits {
 
 export function uploadLimits(env: Env): UploadLimits {
   return {
-    maxBytes: Math.floor(positive(env.MAX_UPLOAD_BYTES, 524_288_000)),
+    maxBytes: Math.floor(positive(env.MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_BYTES)),
     expiryMs: positive(env.UPLOAD_EXPIRY_HOURS, 48) * 3_600_000,
     idleTimeoutMs: positive(env.UPLOAD_IDLE_TIMEOUT_SECONDS, 30) * 1000,
     maxOpenUploads: Math.floor(positive(env.MAX_OPEN_UPLOADS_PER_USER, 10)),

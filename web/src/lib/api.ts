@@ -10,18 +10,12 @@ import type {
   VideoListResponse,
   VideoResponse,
 } from "../../../contract/api.ts";
+import { StatusError } from "../../../contract/errors.ts";
 
 export type { BudgetSettings, CostEstimateResponse, CostsResponse, JobInfo, PlaybackResponse, VideoResponse };
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+/** An answer of the API that is not a success: its status, `error` code and sentence. */
+export class ApiError extends StatusError {}
 
 /** Called on a 401 so the app can return to the sign-in screen. */
 let onUnauthorized: () => void = () => {};

@@ -1,7 +1,9 @@
 /** Checks a picked file before anything is sent (pure: works on name, type and size). */
 
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../../../contract/video.ts";
+
 /** The server's Tus-Max-Size (MAX_UPLOAD_BYTES): 500 MiB. */
-export const MAX_UPLOAD_BYTES = 524_288_000;
+export const MAX_UPLOAD_BYTES = DEFAULT_MAX_UPLOAD_BYTES;
 
 /** Extensions accepted when the browser gives no MIME type (some Android pickers). */
 export const VIDEO_EXTENSIONS = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "3gp", "3g2", "mpg", "mpeg", "ts", "mts", "flv", "wmv", "ogv"];
