@@ -36,14 +36,14 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["contract/**/*.test.ts", "workers/src/**/*.test.ts", "workers/test/**/*.test.ts"],
-            exclude: ["workers/test/e2e/**"],
+            exclude: ["workers/test/e2e/**", "workers/test/node/**"],
             setupFiles: ["workers/test/setup.ts"],
           },
         },
         {
           test: {
             name: "node",
-            include: ["transcoder/src/**/*.test.ts", "workers/test/e2e/**/*.test.ts"],
+            include: ["transcoder/src/**/*.test.ts", "workers/test/node/**/*.test.ts", "workers/test/e2e/**/*.test.ts"],
             environment: "node",
             testTimeout: 240_000,
             hookTimeout: 180_000,
