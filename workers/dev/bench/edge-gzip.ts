@@ -4,6 +4,7 @@
  * playlists when the client accepts it; media and images pass through untouched. Used by the
  * first-frame benchmark for both the product and the baseline, so neither pays for local serving.
  */
+import { listenOnLoopback } from "../loopback.ts";
 import { createServer, request, type Server } from "node:http";
 import { createGzip } from "node:zlib";
 
@@ -34,13 +35,5 @@ export async function openEdgeGzip(target: { host: string; port: number }): Prom
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

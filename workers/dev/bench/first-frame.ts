@@ -15,6 +15,7 @@
  *
  *   node workers/dev/bench/first-frame.ts        (starts its own stack, uploads a 720p clip)
  */
+import { listenOnLoopback } from "../loopback.ts";
 import { createReadStream, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -93,15 +94,7 @@ async function servePlan(planDir: string): Promise<{ port: number; close(): Prom
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
     createReadStream(file).pipe(res);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
