@@ -10,7 +10,7 @@ import { videos } from "./routes/videos.ts";
 import { internal } from "./routes/internal.ts";
 import { playback } from "./routes/playback.ts";
 import { admin } from "./routes/admin.ts";
-import { count, countersDue, flushCounters } from "./costs/meter.ts";
+import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
 /** Middleware and route mounting; handlers live in routes/, one file per resource. */
@@ -22,7 +22,7 @@ export const app = new Hono<AppEnv>();
 app.use("*", async (c, next) => {
   await next();
   count(c.res.status < 400 ? videoIdInPath(c.req.path) : null, "workers_requests");
-  if (countersDue()) c.executionCtx.waitUntil(flushCounters(c.env.DB));
+  if (countersDue()) c.executionCtx.waitUntil(flushCounters(c.env.DB, pricesFrom(c.env)));
 });
 
 // Tus discovery headers are added to OPTIONS answers, including the CORS preflight answered below.

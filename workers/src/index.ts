@@ -4,9 +4,8 @@ import { expireUploads } from "./jobs/expire-uploads.ts";
 import { consumeJobMessages } from "./jobs/consumer.ts";
 import { dispatchNext } from "./jobs/dispatch.ts";
 import type { TranscodeJobMessage } from "../../contract/transcode.ts";
-import { dayTotal, previousDay, rollUpDay } from "./costs/ledger.ts";
-import { checkSpike } from "./costs/alerts.ts";
-import { utcDay } from "./costs/meter.ts";
+import { closeDay } from "./costs/daily.ts";
+import { deliverPendingAlerts } from "./costs/alerts.ts";
 
 export { UploadSession } from "./tus/upload-session.ts";
 export { TranscoderContainer } from "./jobs/transcoder-container.ts";
@@ -23,16 +22,12 @@ export default {
       const expired = await expireUploads(env, controller.scheduledTime);
       if (expired.length) console.log(`expired ${expired.length} unfinished uploads`);
     }
-    // Every minute: re-queue jobs whose transcoder went silent, start waiting jobs.
-    if (controller.cron === CRONS.everyMinute) await dispatchNext(env, { now: controller.scheduledTime });
-    // Daily: yesterday's usage becomes ledger rows, then the spike check compares it with the day before.
-    if (controller.cron === CRONS.daily) {
-      const yesterday = previousDay(utcDay(controller.scheduledTime));
-      // The day before is the spike check's baseline: make sure it is in the ledger too.
-      const before = previousDay(yesterday);
-      if ((await dayTotal(env.DB, before)) === 0) await rollUpDay(env, before, controller.scheduledTime);
-      await rollUpDay(env, yesterday, controller.scheduledTime);
-      await checkSpike(env, yesterday);
+    // Every minute: re-queue jobs whose transcoder went silent, start waiting jobs, then send the
+    // alerts the dispatch recorded (the budget gate never waits for the webhook).
+    if (controller.cron === CRONS.everyMinute) {
+      await dispatchNext(env, { now: controller.scheduledTime });
+      await deliverPendingAlerts(env, fetch, controller.scheduledTime);
     }
+    if (controller.cron === CRONS.daily) await closeDay(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env, TranscodeJobMessage>;

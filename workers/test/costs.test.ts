@@ -1,6 +1,6 @@
 import { SELF, env } from "cloudflare:test";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { meter, utcDay } from "../src/costs/meter.ts";
+import { meter, pricesFrom, utcDay } from "../src/costs/meter.ts";
 import { rollUpDay } from "../src/costs/ledger.ts";
 import { checkSpike } from "../src/costs/alerts.ts";
 import { dispatchNext } from "../src/jobs/dispatch.ts";
@@ -186,9 +186,9 @@ describe("ledger", () => {
     const d1 = Date.parse("2026-10-01T10:00:00Z");
     const d2 = Date.parse("2026-10-02T10:00:00Z");
     const video = "00000000-0000-4000-8000-00000000000a";
-    await meter(env.DB, [{ videoId: video, kind: "r2_class_a", quantity: 1_000_000 }], { now: d1 });
-    await meter(env.DB, [{ videoId: video, kind: "r2_class_a", quantity: 1_000_000 }], { now: d1 });
-    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], { now: d2 });
+    await meter(env.DB, pricesFrom(env), [{ videoId: video, kind: "r2_class_a", quantity: 1_000_000 }], { now: d1 });
+    await meter(env.DB, pricesFrom(env), [{ videoId: video, kind: "r2_class_a", quantity: 1_000_000 }], { now: d1 });
+    await meter(env.DB, pricesFrom(env), [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], { now: d2 });
     // 3 GB source uploaded at the start of day 1, deleted when READY at the start of day 2, with 1.5 GB of outputs.
     await env.DB.prepare(
       `INSERT INTO videos (id, owner_id, title, filename, filetype, status, upload_expires_at, created_at, updated_at, source_bytes, uploaded_at, source_deleted_at, ready_at, output_bytes)
@@ -253,7 +253,10 @@ describe("ledger", () => {
   it("counts a one-off event once, however often it is reported", async () => {
     const now = Date.parse("2026-09-15T10:00:00Z");
     for (let i = 0; i < 3; i++) {
-      await meter(env.DB, [{ videoId: "v-once", kind: "container_vcpu_seconds", quantity: 40 }], { now, onceKey: "encode:v-once:1" });
+      await meter(env.DB, pricesFrom(env), [{ videoId: "v-once", kind: "container_vcpu_seconds", quantity: 40 }], {
+        now,
+        onceKey: "encode:v-once:1",
+      });
     }
     const row = await env.DB.prepare("SELECT quantity FROM usage WHERE video_id = 'v-once'").first<{ quantity: number }>();
     expect(row?.quantity).toBe(40);
@@ -261,7 +264,9 @@ describe("ledger", () => {
 
   it("reports the month's days, videos and alerts to the admin", async () => {
     const now = Date.now();
-    await meter(env.DB, [{ videoId: "00000000-0000-4000-8000-00000000000b", kind: "r2_class_a", quantity: 1000 }], { now });
+    await meter(env.DB, pricesFrom(env), [{ videoId: "00000000-0000-4000-8000-00000000000b", kind: "r2_class_a", quantity: 1000 }], {
+      now,
+    });
     const res = await adminApi(`/costs?month=${utcDay(now).slice(0, 7)}`);
     const body = (await res.json()) as CostsResponse;
     expect(body.month).toBe(utcDay(now).slice(0, 7));
@@ -289,8 +294,12 @@ describe("spike alert", () => {
       return new Response("ok");
     };
     const withHook = { ...env, ALERT_WEBHOOK_URL: "https://hooks.test/costs" };
-    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], { now: Date.parse("2026-08-01T12:00:00Z") });
-    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_600_000 }], { now: Date.parse("2026-08-02T12:00:00Z") });
+    await meter(env.DB, pricesFrom(env), [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], {
+      now: Date.parse("2026-08-01T12:00:00Z"),
+    });
+    await meter(env.DB, pricesFrom(env), [{ videoId: null, kind: "workers_requests", quantity: 1_600_000 }], {
+      now: Date.parse("2026-08-02T12:00:00Z"),
+    });
     const end = Date.parse("2026-08-03T00:10:00Z");
     await rollUpDay(env, "2026-08-01", end);
     await rollUpDay(env, "2026-08-02", end);
@@ -310,8 +319,12 @@ describe("spike alert", () => {
   });
 
   it("stays quiet under the threshold", async () => {
-    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], { now: Date.parse("2026-07-01T12:00:00Z") });
-    await meter(env.DB, [{ videoId: null, kind: "workers_requests", quantity: 1_400_000 }], { now: Date.parse("2026-07-02T12:00:00Z") });
+    await meter(env.DB, pricesFrom(env), [{ videoId: null, kind: "workers_requests", quantity: 1_000_000 }], {
+      now: Date.parse("2026-07-01T12:00:00Z"),
+    });
+    await meter(env.DB, pricesFrom(env), [{ videoId: null, kind: "workers_requests", quantity: 1_400_000 }], {
+      now: Date.parse("2026-07-02T12:00:00Z"),
+    });
     const end = Date.parse("2026-07-03T00:10:00Z");
     await rollUpDay(env, "2026-07-01", end);
     await rollUpDay(env, "2026-07-02", end);

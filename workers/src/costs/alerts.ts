@@ -1,10 +1,13 @@
 /**
  * Alerts: a day whose cost jumps past the previous day's by more than the threshold, and the month's
  * cap being reached. Each is recorded once per day and kind (a unique index), shown on the admin
- * page, and POSTed as JSON to ALERT_WEBHOOK_URL when set, with retries.
+ * page, and POSTed as JSON to ALERT_WEBHOOK_URL when set, with retries. Delivery never runs in the
+ * dispatch path: the gate only records the cap alert, the minute cron delivers it.
  */
-import { dayTotal, previousDay } from "./ledger.ts";
+import { claimDeliveryAttempt, insertAlert, ledgerUsd, markAlertDelivered, undeliveredAlerts } from "../db/costs.ts";
 import { getBudget } from "./budget.ts";
+import { previousDay } from "./ledger.ts";
+import { utcDay } from "./meter.ts";
 
 export type AlertKind = "daily_spike" | "budget_reached";
 
@@ -16,27 +19,43 @@ export interface CostAlert {
   previousUsd: number | null;
 }
 
-type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
+export type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
 const RETRY_DELAYS_MS = [0, 1_000, 3_000];
 
-/** Records the alert unless one of its kind exists for that day; delivers it if it is new. */
+/** Records the alert unless one of its kind exists for that day; true when it is new. Delivers nothing. */
+export async function recordAlert(db: D1Database, alert: CostAlert, now = Date.now()): Promise<boolean> {
+  return (await insertAlert(db, alert, now)) !== null;
+}
+
+/** Records the alert unless one of its kind exists for that day; delivers it (with retries) if it is new. */
 export async function raiseAlert(env: Env, alert: CostAlert, fetcher: Fetcher = fetch, now = Date.now()): Promise<boolean> {
-  const inserted = await env.DB.prepare(
-    `INSERT INTO cost_alerts (day, kind, message, usd, previous_usd, created_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT(day, kind) DO NOTHING RETURNING id`,
-  )
-    .bind(alert.day, alert.kind, alert.message, alert.usd, alert.previousUsd, now)
-    .first<{ id: number }>();
-  if (!inserted) return false;
-  await deliver(env, inserted.id, alert, fetcher);
+  const id = await insertAlert(env.DB, alert, now);
+  if (id === null) return false;
+  await deliver(env, id, alert, fetcher);
   return true;
 }
 
-async function deliver(env: Env, id: number, alert: CostAlert, fetcher: Fetcher): Promise<void> {
+/**
+ * Delivers the alerts recorded without delivery (the cap alert of the gate) that no one has tried
+ * yet, from yesterday on: a webhook set later does not receive last month's alerts. Returns how
+ * many were delivered.
+ */
+export async function deliverPendingAlerts(env: Env, fetcher: Fetcher = fetch, now = Date.now()): Promise<number> {
+  if (!env.ALERT_WEBHOOK_URL) return 0;
+  let delivered = 0;
+  for (const { id, ...alert } of await undeliveredAlerts(env.DB, previousDay(utcDay(now)))) {
+    if (await deliver(env, id, alert as CostAlert, fetcher)) delivered++;
+  }
+  return delivered;
+}
+
+/** Each attempt is claimed before it is sent, so two crons running at once never send an alert twice. */
+async function deliver(env: Env, id: number, alert: CostAlert, fetcher: Fetcher): Promise<boolean> {
   const url = env.ALERT_WEBHOOK_URL;
-  if (!url) return;
-  for (const [attempt, delay] of RETRY_DELAYS_MS.entries()) {
+  if (!url) return false;
+  for (const [index, delay] of RETRY_DELAYS_MS.entries()) {
     if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (!(await claimDeliveryAttempt(env.DB, id, index + 1))) return false;
     const ok = await fetcher(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -47,17 +66,18 @@ async function deliver(env: Env, id: number, alert: CostAlert, fetcher: Fetcher)
         return res.ok;
       })
       .catch(() => false);
-    await env.DB.prepare("UPDATE cost_alerts SET delivery_attempts = ?, delivered = ? WHERE id = ?")
-      .bind(attempt + 1, ok ? 1 : 0, id)
-      .run();
-    if (ok) return;
+    if (ok) {
+      await markAlertDelivered(env.DB, id);
+      return true;
+    }
   }
   console.error(`cost alert ${alert.kind} for ${alert.day} could not be delivered to the webhook`);
+  return false;
 }
 
 /** Compares a day with the one before it (both from the ledger). */
 export async function checkSpike(env: Env, day: string, fetcher: Fetcher = fetch, now = Date.now()): Promise<boolean> {
-  const [current, previous] = await Promise.all([dayTotal(env.DB, day), dayTotal(env.DB, previousDay(day))]);
+  const [current, previous] = await Promise.all([ledgerUsd(env.DB, day), ledgerUsd(env.DB, previousDay(day))]);
   const { spikeThresholdPct } = await getBudget(env.CONFIG);
   if (previous <= 0 || current <= previous * (1 + spikeThresholdPct / 100)) return false;
   const pct = Math.round(((current - previous) / previous) * 100);

@@ -3,9 +3,14 @@
  * (R2 parts and objects, encodes, queue messages) are written at once; frequent cheap ones (Worker
  * and Durable Object requests, R2 reads on cache misses) are summed per isolate and flushed every
  * few seconds — an isolate that dies loses at most those few seconds of request counts.
- * Metering never fails the operation it measures.
+ * Metering never fails the operation it measures. Each write also adds the usage's dollars (at
+ * the prices given) to the month's running total that the budget gate reads.
  */
-import type { UsageKind } from "./model.ts";
+import { addUsage, claimUsageEvent } from "../db/costs.ts";
+import { usdOf, type UsageKind } from "./model.ts";
+import type { Prices } from "./prices.ts";
+
+export { pricesFrom } from "./prices.ts";
 
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
@@ -15,25 +20,28 @@ export interface UsageEntry {
   quantity: number;
 }
 
-const UPSERT = `INSERT INTO usage (day, video_id, kind, quantity) VALUES (?, ?, ?, ?)
-  ON CONFLICT(day, video_id, kind) DO UPDATE SET quantity = quantity + excluded.quantity`;
-
 /**
- * Adds usage now. With `onceKey`, the entries are counted only the first time that key is seen
- * (a redelivered result, a retried report).
+ * Adds usage now, priced with `prices` into the month's running total in the same batch. With
+ * `onceKey`, the entries are counted only the first time that key is seen (a redelivered result,
+ * a retried report).
  */
-export async function meter(db: D1Database, entries: UsageEntry[], opts: { now?: number; onceKey?: string } = {}): Promise<void> {
+export async function meter(
+  db: D1Database,
+  prices: Prices,
+  entries: UsageEntry[],
+  opts: { now?: number; onceKey?: string } = {},
+): Promise<void> {
   const now = opts.now ?? Date.now();
   try {
-    if (opts.onceKey) {
-      const first = await db
-        .prepare("INSERT INTO usage_events (key, at) VALUES (?, ?) ON CONFLICT(key) DO NOTHING RETURNING key")
-        .bind(opts.onceKey, now)
-        .first();
-      if (!first) return;
-    }
-    const day = utcDay(now);
-    await db.batch(entries.filter((e) => e.quantity > 0).map((e) => db.prepare(UPSERT).bind(day, e.videoId ?? "", e.kind, e.quantity)));
+    if (opts.onceKey && !(await claimUsageEvent(db, opts.onceKey, now))) return;
+    const counted = entries.filter((e) => e.quantity > 0);
+    const usd = counted.reduce((sum, e) => sum + usdOf(e.kind, e.quantity, prices), 0);
+    await addUsage(
+      db,
+      utcDay(now),
+      counted.map((e) => ({ videoId: e.videoId ?? "", kind: e.kind, quantity: e.quantity })),
+      usd,
+    );
   } catch (error) {
     console.error("metering failed", String(error));
   }
@@ -57,10 +65,10 @@ export function countersDue(now = Date.now()): boolean {
   return pending.size > 0 && (pending.size >= FLUSH_AT_ENTRIES || now - lastFlush >= FLUSH_EVERY_MS);
 }
 
-export async function flushCounters(db: D1Database, now = Date.now()): Promise<void> {
+export async function flushCounters(db: D1Database, prices: Prices, now = Date.now()): Promise<void> {
   if (pending.size === 0) return;
   const entries = [...pending.values()];
   pending.clear();
   lastFlush = now;
-  await meter(db, entries, { now });
+  await meter(db, prices, entries, { now });
 }

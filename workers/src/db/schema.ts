@@ -132,3 +132,13 @@ export const budgetChanges = sqliteTable("budget_changes", {
   before: text("before", { mode: "json" }).notNull(),
   after: text("after", { mode: "json" }).notNull(),
 });
+
+/**
+ * The month-to-date spend the budget gate reads, one row per UTC month (YYYY-MM): metered usage
+ * priced when it is recorded (in the same batch as its `usage` rows), plus the storage of each day
+ * of the month as of that day's latest roll-up (a re-run replaces its share, never adds it twice).
+ */
+export const spendRunning = sqliteTable("spend_running", {
+  month: text("month").primaryKey(),
+  usd: real("usd").notNull().default(0),
+});

@@ -8,7 +8,7 @@ import type { JobClaims } from "./job-token.ts";
 import { JOB_MESSAGES, MAX_ATTEMPTS, backoffMs, jobTimings } from "./policy.ts";
 import { transcoderFor, type TranscoderClient } from "./transcoder-client.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
-import { count, meter } from "../costs/meter.ts";
+import { count, meter, pricesFrom } from "../costs/meter.ts";
 import { encodeUsage } from "../costs/model.ts";
 
 /**
@@ -113,6 +113,7 @@ async function meterEncode(env: Env, job: JobClaims, result: TranscodeResult, no
   const { vcpuSeconds, gibSeconds } = encodeUsage(seconds, result.instanceType ?? env.TRANSCODER_INSTANCE_TYPE);
   await meter(
     env.DB,
+    pricesFrom(env),
     [
       { videoId: job.videoId, kind: "container_vcpu_seconds", quantity: vcpuSeconds },
       { videoId: job.videoId, kind: "container_gib_seconds", quantity: gibSeconds },

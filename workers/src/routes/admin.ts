@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import { requireAdmin, type AppEnv } from "../http/auth.ts";
 import { ApiError } from "../http/errors.ts";
-import { getBudget, putBudget, validateBudgetPatch, type BudgetSettings } from "../costs/budget.ts";
+import { BudgetError, getBudget, putBudget, validateBudgetPatch, type BudgetSettings } from "../costs/budget.ts";
 import { monthToDateUsd, rollUpDay } from "../costs/ledger.ts";
 import { utcDay } from "../costs/meter.ts";
 import { PLAN_DEFAULTS, planEstimateUsd, type PlanEstimateParams } from "../costs/model.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
+import { alertsOfMonth, ledgerDaysOfMonth, ledgerVideosOfMonth } from "../db/costs.ts";
 import type { CostEstimateResponse, CostsResponse } from "../../../contract/api.ts";
 
 /** Admin API: budget settings (KV) and costs (the D1 ledger). Admin role only (403 otherwise). */
@@ -18,7 +19,7 @@ admin.put("/budget", async (c) => {
   const body = await c.req.json().catch(() => {
     throw new ApiError(400, "invalid_json", "The body must be JSON.");
   });
-  const settings = await putBudget(c.env, c.get("user").id, validateBudgetPatch(body));
+  const settings = await putBudget(c.env, c.get("user").id, budgetPatch(body));
   // A raised cap or a switch turned back on releases held jobs, in order, now.
   c.executionCtx.waitUntil(dispatchNext(c.env));
   return c.json<BudgetSettings>(settings);
@@ -32,31 +33,28 @@ admin.get("/costs", async (c) => {
   if (today.startsWith(month)) await rollUpDay(c.env, today, now);
   const [budget, days, perVideo, alerts] = await Promise.all([
     getBudget(c.env.CONFIG),
-    c.env.DB.prepare(
-      "SELECT day, sum(usd) AS usd, json_group_array(breakdown) AS parts FROM cost_daily WHERE day LIKE ? GROUP BY day ORDER BY day",
-    )
-      .bind(`${month}-%`)
-      .all<{ day: string; usd: number; parts: string }>(),
-    c.env.DB.prepare(
-      "SELECT video_id AS id, sum(usd) AS usd FROM cost_daily WHERE day LIKE ? AND video_id != '' GROUP BY video_id ORDER BY usd DESC LIMIT 100",
-    )
-      .bind(`${month}-%`)
-      .all<{ id: string; usd: number }>(),
-    c.env.DB.prepare(
-      "SELECT day, kind, message, usd, previous_usd AS previousUsd, delivered, created_at AS createdAt FROM cost_alerts WHERE day LIKE ? ORDER BY created_at DESC",
-    )
-      .bind(`${month}-%`)
-      .all<CostsResponse["alerts"][number]>(),
+    ledgerDaysOfMonth(c.env.DB, month),
+    ledgerVideosOfMonth(c.env.DB, month),
+    alertsOfMonth(c.env.DB, month),
   ]);
   return c.json<CostsResponse>({
     month,
-    monthToDateUsd: days.results.reduce((sum, d) => sum + d.usd, 0),
+    monthToDateUsd: days.reduce((sum, d) => sum + d.usd, 0),
     capUsd: budget.monthlyCapUsd,
-    days: days.results.map((d) => ({ date: d.day, usd: d.usd, breakdown: sumBreakdowns(JSON.parse(d.parts) as string[]) })),
-    videos: perVideo.results,
-    alerts: alerts.results.map((a) => ({ ...a, delivered: Boolean(a.delivered) })),
+    days: days.map((d) => ({ date: d.day, usd: d.usd, breakdown: sumBreakdowns(JSON.parse(d.parts) as string[]) })),
+    videos: perVideo,
+    alerts,
   });
 });
+
+/** The budget's own errors become 400 answers with their code and sentence. */
+function budgetPatch(body: unknown): Partial<BudgetSettings> {
+  try {
+    return validateBudgetPatch(body);
+  } catch (error) {
+    throw error instanceof BudgetError ? new ApiError(400, error.code, error.message) : error;
+  }
+}
 
 const DECIMAL = /^\d{1,15}(\.\d{1,15})?$/;
 /** Far above any real audience or price; keeps every product of the formula finite. */

@@ -6,7 +6,7 @@ import { markUploadComplete, recordReceivedBytes } from "../db/videos.ts";
 import { uploadLimits } from "../config.ts";
 import { sourceKey } from "../storage/keys.ts";
 import type { TranscodeJobMessage } from "../../../contract/transcode.ts";
-import { meter } from "../costs/meter.ts";
+import { meter, pricesFrom } from "../costs/meter.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import type { UsageKind } from "../costs/model.ts";
 
@@ -496,7 +496,7 @@ export class UploadSession extends DurableObject<Env> {
 
   private meterUsage(kind: UsageKind, quantity: number): void {
     const videoId = this.row()?.video_id ?? null;
-    this.ctx.waitUntil(meter(this.env.DB, [{ videoId, kind, quantity }]));
+    this.ctx.waitUntil(meter(this.env.DB, pricesFrom(this.env), [{ videoId, kind, quantity }]));
   }
 
   private async discardStorage(row: UploadRow, state: "expired" | "terminated"): Promise<void> {
