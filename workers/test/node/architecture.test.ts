@@ -44,3 +44,12 @@ describe("import rules", () => {
     expect(violations("web/src", (t) => t.startsWith("workers/"))).toEqual([]);
   });
 });
+
+describe("queries", () => {
+  it("only workers/src/db/ prepares SQL", () => {
+    const preparing = sources("workers/src").filter(
+      (file) => !file.startsWith("workers/src/db/") && /\.prepare\(/.test(readFileSync(join(ROOT, file), "utf8")),
+    );
+    expect(preparing).toEqual([]);
+  });
+});
