@@ -58,6 +58,8 @@ export interface JobInfo {
   attempts: number;
   priority: number;
   lastError: string | null;
+  /** What an admin may ask of the video now (the server's lifecycle decides; the web app only shows it). */
+  actions: { cancel: boolean; retry: boolean; prioritize: boolean };
 }
 
 /** GET /api/admin/costs?month=YYYY-MM */

@@ -263,7 +263,12 @@ describe("cancel and retry", () => {
           await SELF.fetch(`${BASE}/api/videos?include=job`, { headers: { Authorization: `Bearer ${token}` } })
         ).json()) as VideoListResponse
       ).videos;
-    expect((await list(admin)).find((v) => v.id === id)?.job).toEqual({ attempts: 0, priority: 0, lastError: null });
+    expect((await list(admin)).find((v) => v.id === id)?.job).toEqual({
+      attempts: 0,
+      priority: 0,
+      lastError: null,
+      actions: { cancel: true, retry: false, prioritize: true },
+    });
     expect((await list(alice)).find((v) => v.id === id)?.job).toBeUndefined();
   });
 });

@@ -264,17 +264,18 @@ export function AdminPage() {
                     </td>
                     <td>
                       <div class="actions-cell">
-                        {(v.status === "FAILED" || v.status === "CANCELLED") && (
+                        {/* The server's lifecycle says what may be asked now; the page does not decide again. */}
+                        {v.job?.actions.retry && (
                           <button type="button" class="small" onClick={() => void act(v, "retry")}>
                             {t("admin.retry")}
                           </button>
                         )}
-                        {(v.status === "QUEUED" || v.status === "HELD") && (
+                        {v.job?.actions.prioritize && (
                           <button type="button" class="small" onClick={() => void act(v, "prioritize")}>
                             {t("admin.prioritize")}
                           </button>
                         )}
-                        {(v.status === "UPLOADING" || v.status === "QUEUED" || v.status === "HELD" || v.status === "PROCESSING") && (
+                        {v.job?.actions.cancel && (
                           <button type="button" class="small danger" onClick={() => void act(v, "cancel")}>
                             {t("admin.cancel")}
                           </button>

@@ -5,13 +5,12 @@ import { estimateJobUsd } from "./model.ts";
 import { pricesFrom } from "./prices.ts";
 import { recordAlert } from "./alerts.ts";
 import { utcDay } from "./meter.ts";
+import { HELD_MESSAGES } from "../videos/lifecycle.ts";
 
 export type TranscodingGate = { allowed: true } | { allowed: false; message: string };
 
-export const HELD_MESSAGES = {
-  SWITCHED_OFF: "Your upload is safe. Processing is paused by the administrators and will start by itself when it resumes.",
-  BUDGET: "Your upload is safe. This month's processing budget is used up; the video will be processed by itself when the budget allows.",
-} as const;
+/** The held sentences live with every other sentence of a video's lifecycle. */
+export { HELD_MESSAGES };
 
 /**
  * Asked before a job is dispatched: the kill switch, then the monthly cap (month-to-date spend plus

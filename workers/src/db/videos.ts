@@ -4,14 +4,10 @@ import { videos, type VideoRow } from "./schema.ts";
 import type { VideoResponse } from "../../../contract/api.ts";
 import { isRendition, type Rendition } from "../../../contract/transcode.ts";
 import type { VideoMetadata } from "../../../contract/video.ts";
+import { MESSAGES } from "../videos/lifecycle.ts";
+import { writeTransition } from "./transitions.ts";
 
 /** Queries on the videos table. Every function takes the D1 binding so callers stay testable. */
-
-export const STATUS_MESSAGES = {
-  UPLOADING: "Uploading: the video is saved as it arrives, and the upload resumes if the connection drops.",
-  QUEUED: "Upload complete. Waiting for a transcoder.",
-  UPLOAD_EXPIRED: "The upload was not finished within the time allowed, so its bytes were removed. Upload the file again.",
-} as const;
 
 /** What one user's unfinished uploads may add up to; a deferred length counts as `deferredBytes`. */
 export interface OpenUploadQuota {
@@ -45,7 +41,7 @@ export async function insertUploadingVideo(
       v.meta.title,
       v.meta.filename,
       v.meta.filetype,
-      STATUS_MESSAGES.UPLOADING,
+      MESSAGES.UPLOADING,
       v.length,
       v.expiresAt,
       v.now,
@@ -75,12 +71,15 @@ export async function recordReceivedBytes(db: D1Database, id: string, bytes: num
     .where(eq(videos.id, id));
 }
 
-/** UPLOADING → QUEUED once the source object is complete in R2. Idempotent. */
-export async function markUploadComplete(db: D1Database, id: string, bytes: number, now: number): Promise<void> {
+/**
+ * What a READY run left for storage metering: the outputs' size and, when the source was removed,
+ * when. Not a change of state.
+ */
+export async function recordOutputs(db: D1Database, id: string, outputBytes: number, sourceDeletedAt: number | null): Promise<void> {
   await drizzle(db)
     .update(videos)
-    .set({ status: "QUEUED", message: STATUS_MESSAGES.QUEUED, sourceBytes: bytes, progress: 0, uploadedAt: now, updatedAt: now })
-    .where(and(eq(videos.id, id), eq(videos.status, "UPLOADING")));
+    .set({ outputBytes, ...(sourceDeletedAt === null ? {} : { sourceDeletedAt }) })
+    .where(eq(videos.id, id));
 }
 
 export async function findVideo(db: D1Database, id: string): Promise<VideoRow | undefined> {
@@ -165,11 +164,12 @@ export async function findExpiredUploads(db: D1Database, now: number, limit = 10
     .all();
 }
 
+/**
+ * The lifecycle's "expired" change without telling subscribers (the cron goes through
+ * `videos/transitions.ts`, which does).
+ */
 export async function markUploadExpired(db: D1Database, id: string, now: number): Promise<void> {
-  await drizzle(db)
-    .update(videos)
-    .set({ status: "FAILED", error: "upload expired", message: STATUS_MESSAGES.UPLOAD_EXPIRED, updatedAt: now })
-    .where(and(eq(videos.id, id), eq(videos.status, "UPLOADING")));
+  await writeTransition(db, id, { event: "expired" }, now);
 }
 
 /**

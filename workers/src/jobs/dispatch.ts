@@ -1,9 +1,12 @@
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { videos } from "../db/schema.ts";
+import { failureChange } from "../db/transitions.ts";
 import { transcodingGate } from "../costs/gate.ts";
 import { signJobToken } from "./job-token.ts";
-import { JOB_MESSAGES, MAX_ATTEMPTS, SEGMENT_SECONDS, UNAVAILABLE_RETRY_MS, backoffMs, jobTimings } from "./policy.ts";
+import { SEGMENT_SECONDS, UNAVAILABLE_RETRY_MS, jobTimings } from "./policy.ts";
+import { RUNNING, STALLED_REASON, TRANSITIONS, afterFailure } from "../videos/lifecycle.ts";
+import { onVideoEvent, transition, type VideoEventHandler } from "../videos/transitions.ts";
 import { transcoderFor, type TranscoderClient } from "./transcoder-client.ts";
 
 /**
@@ -14,7 +17,7 @@ import { transcoderFor, type TranscoderClient } from "./transcoder-client.ts";
  * priority. A claim is one conditional UPDATE, so two dispatchers never start the same job.
  */
 /** Jobs waiting for a transcoder: QUEUED, or HELD by the budget (released by the same loop when it allows). */
-const WAITING: ("QUEUED" | "HELD")[] = ["QUEUED", "HELD"];
+const WAITING = [...TRANSITIONS.claimed.from];
 
 export interface DispatchDeps {
   client?: TranscoderClient;
@@ -30,7 +33,7 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
   const started: string[] = [];
 
   for (;;) {
-    const running = await db.select({ n: sql<number>`count(*)` }).from(videos).where(eq(videos.status, "PROCESSING")).get();
+    const running = await db.select({ n: sql<number>`count(*)` }).from(videos).where(eq(videos.status, RUNNING)).get();
     if ((running?.n ?? 0) >= capacity) break;
     const next = await db
       .select()
@@ -44,36 +47,22 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
     const gate = await transcodingGate(env, next, now);
     if (!gate.allowed) {
       // Held in order: nothing behind the first held job may overtake it.
-      await db
-        .update(videos)
-        .set({ status: "HELD", message: gate.message, updatedAt: now })
-        .where(and(eq(videos.id, next.id), inArray(videos.status, WAITING)));
+      await transition(env, next.id, { event: "held", message: gate.message }, { now, seen: next.status });
       break;
     }
 
-    // A claim spends one attempt of the round's retry budget and starts a new run. The run number
-    // only grows (an admin's retry resets `attempts`, never `run`), so the token, the outputs and
-    // the metering of this run can never be confused with those of an earlier one.
-    const claimed = await db
-      .update(videos)
-      .set({
-        status: "PROCESSING",
-        attempts: sql`${videos.attempts} + 1`,
-        run: sql`${videos.run} + 1`,
-        leaseExpiresAt: now + jobTimings(env).leaseMs,
-        message: JOB_MESSAGES.PROCESSING,
-        progress: 0,
-        updatedAt: now,
-      })
-      .where(and(eq(videos.id, next.id), inArray(videos.status, WAITING)))
-      .returning({ attempts: videos.attempts, run: videos.run })
-      .get();
+    const claimed = await transition(
+      env,
+      next.id,
+      { event: "claimed", leaseExpiresAt: now + jobTimings(env).leaseMs },
+      { now, seen: next.status },
+    );
     if (!claimed) continue; // another dispatcher took it
 
     const outcome = await client.start({
       videoId: next.id,
-      attempt: claimed.run,
-      token: await signJobToken(env.JWT_SECRET, { videoId: next.id, run: claimed.run }),
+      attempt: claimed.row.run,
+      token: await signJobToken(env.JWT_SECRET, { videoId: next.id, run: claimed.row.run }),
       callbackBase: `${env.PUBLIC_URL.replace(/\/$/, "")}/internal/jobs/${next.id}`,
       segmentSeconds: SEGMENT_SECONDS,
     });
@@ -81,21 +70,14 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
       started.push(next.id);
       continue;
     }
-    // Not started: give the attempt back; this was not the job's fault. The run number is not given
-    // back: an "unavailable" transcoder may have received the request all the same. A busy
-    // transcoder calls for the next dispatch when its job ends; an unreachable one is asked again
-    // a little later.
-    await db
-      .update(videos)
-      .set({
-        status: "QUEUED",
-        attempts: claimed.attempts - 1,
-        leaseExpiresAt: null,
-        nextAttemptAt: outcome === "busy" ? null : now + UNAVAILABLE_RETRY_MS,
-        message: outcome === "busy" ? JOB_MESSAGES.QUEUED : JOB_MESSAGES.WAITING_FOR_TRANSCODER,
-        updatedAt: now,
-      })
-      .where(and(eq(videos.id, next.id), eq(videos.status, "PROCESSING"), eq(videos.run, claimed.run)));
+    // Not started: the attempt is given back. A busy transcoder calls for the next dispatch when
+    // its job ends; an unreachable one is asked again a little later.
+    await transition(
+      env,
+      next.id,
+      { event: "released", run: claimed.row.run, transcoder: outcome, retryAt: outcome === "busy" ? null : now + UNAVAILABLE_RETRY_MS },
+      { now },
+    );
     break;
   }
   return started;
@@ -107,37 +89,24 @@ export async function recoverStalledJobs(env: Env, now = Date.now()): Promise<vo
   const stalled = await db
     .select()
     .from(videos)
-    .where(and(eq(videos.status, "PROCESSING"), lt(videos.leaseExpiresAt, now)))
+    .where(and(eq(videos.status, RUNNING), lt(videos.leaseExpiresAt, now)))
     .all();
   for (const job of stalled) {
-    const reason = "the transcoder stopped responding";
-    const current = and(eq(videos.id, job.id), eq(videos.status, "PROCESSING"), eq(videos.run, job.run));
-    if (job.attempts >= MAX_ATTEMPTS) {
-      await db
-        .update(videos)
-        .set({
-          status: "FAILED",
-          error: reason,
-          lastError: reason,
-          message: JOB_MESSAGES.FAILED(reason),
-          leaseExpiresAt: null,
-          updatedAt: now,
-        })
-        .where(current);
-    } else {
-      const wait = backoffMs(job.attempts, jobTimings(env).retryBaseMs);
-      await db
-        .update(videos)
-        .set({
-          status: "QUEUED",
-          lastError: reason,
-          nextAttemptAt: now + wait,
-          leaseExpiresAt: null,
-          playable: false,
-          message: JOB_MESSAGES.RETRYING(job.attempts, reason, wait / 1000),
-          updatedAt: now,
-        })
-        .where(current);
-    }
+    // A lost lease is a failed attempt like a failed report: the same retry-or-fail rule.
+    const outcome = afterFailure({ attempts: job.attempts, reason: STALLED_REASON, retryBaseMs: jobTimings(env).retryBaseMs });
+    await transition(env, job.id, failureChange(job.run, outcome), { now });
   }
 }
+
+/**
+ * A completed upload is announced by its queue message (the durable wake-up); dispatching at once
+ * as well saves the queue's batching delay. A subscriber, so the upload side need not know about jobs.
+ */
+export const dispatchOnUpload: VideoEventHandler = (event, { env }) => {
+  if (event.type !== "uploaded") return;
+  return dispatchNext(env).then(
+    () => undefined,
+    (error) => console.warn("early dispatch failed", String(error)),
+  );
+};
+onVideoEvent(dispatchOnUpload);

@@ -1,5 +1,6 @@
-import { findExpiredUploads, markUploadExpired } from "../db/videos.ts";
+import { findExpiredUploads } from "../db/videos.ts";
 import { uploadSession } from "../tus/session-stub.ts";
+import { transition } from "../videos/transitions.ts";
 
 /**
  * Cron (every 6 h): an unfinished upload past its Upload-Expires loses its bytes — the R2 multipart
@@ -10,7 +11,7 @@ export async function expireUploads(env: Env, now = Date.now()): Promise<string[
   const expired: string[] = [];
   for (const row of await findExpiredUploads(env.DB, now)) {
     await uploadSession(env, row.id).expire(now);
-    await markUploadExpired(env.DB, row.id, now);
+    await transition(env, row.id, { event: "expired" }, { now });
     expired.push(row.id);
   }
   return expired;

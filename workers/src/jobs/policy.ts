@@ -24,22 +24,3 @@ export const UNAVAILABLE_RETRY_MS = 15_000;
 export function backoffMs(attemptsMade: number, baseMs = RETRY_BASE_MS): number {
   return baseMs * 4 ** Math.max(0, attemptsMade - 1);
 }
-
-/** "ffmpeg crashed" → "Ffmpeg crashed." ; a full sentence stays as it is. */
-function sentence(text: string): string {
-  const t = text.trim();
-  const capital = t.charAt(0).toUpperCase() + t.slice(1);
-  return /[.!?)]$/.test(capital) ? capital : `${capital}.`;
-}
-
-export const JOB_MESSAGES = {
-  QUEUED: "Upload complete. Waiting for a transcoder.",
-  PROCESSING: "Processing into 240p, 480p and 720p.",
-  PLAYABLE: "Playable now; the remaining qualities are still being processed.",
-  READY: "Ready to watch.",
-  CANCELLED: "Processing was cancelled.",
-  RETRYING: (attempt: number, reason: string, inSec: number) =>
-    `Attempt ${attempt} of ${MAX_ATTEMPTS} failed; trying again in ${Math.round(inSec)} s. ${sentence(reason)}`,
-  FAILED: (reason: string) => `This video could not be processed. ${sentence(reason)}`,
-  WAITING_FOR_TRANSCODER: "Upload complete. The transcoder is restarting; the video will be processed as soon as it is back.",
-} as const;

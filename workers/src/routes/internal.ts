@@ -1,11 +1,9 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { drizzle } from "drizzle-orm/d1";
 import { ApiError } from "../http/errors.ts";
 import { verifyJobToken, type JobClaims } from "../jobs/job-token.ts";
-import { currentRun, recordProgress, recordResult } from "../jobs/lifecycle.ts";
+import { isCurrentRun, recordProgress, recordResult } from "../jobs/lifecycle.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
-import { videos } from "../db/schema.ts";
 import { outputKey, sourceKey } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
 import { meter, pricesFrom } from "../costs/meter.ts";
@@ -23,8 +21,8 @@ const requireCurrentJob = createMiddleware<JobEnv>(async (c, next) => {
   const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
   const job = token ? await verifyJobToken(c.env.JWT_SECRET, token) : null;
   if (!job || job.videoId !== c.req.param("id")) throw new ApiError(401, "invalid_job_token", "This route needs the job's own token.");
-  const current = await drizzle(c.env.DB).select({ id: videos.id }).from(videos).where(currentRun(job)).get();
-  if (!current) throw new ApiError(409, "job_not_current", "This job was cancelled, retried or removed: stop working on it.");
+  if (!(await isCurrentRun(c.env, job)))
+    throw new ApiError(409, "job_not_current", "This job was cancelled, retried or removed: stop working on it.");
   c.set("job", job);
   await next();
 });
@@ -54,7 +52,7 @@ internal.put("/jobs/:id/files/*", async (c) => {
 internal.post("/jobs/:id/progress", async (c) => {
   const report = parseTranscodeProgress(await c.req.json().catch(() => null));
   if (!report.ok) throw new ApiError(400, "invalid_progress", `${report.error} Send {progress: 0–100, playable: boolean}.`);
-  if (!(await recordProgress(c.env, c.get("job"), report.value)))
+  if (!(await recordProgress(c.env, c.get("job"), report.value, c.executionCtx)))
     throw new ApiError(409, "job_not_current", "This job is no longer running.");
   return c.json({ continue: true });
 });
@@ -63,7 +61,7 @@ internal.post("/jobs/:id/result", async (c) => {
   // Checked whole before anything is stored: a malformed row would break every list it is in.
   const result = parseTranscodeResult(await c.req.json().catch(() => null));
   if (!result.ok) throw new ApiError(400, "invalid_result", result.error);
-  if (!(await recordResult(c.env, c.get("job"), result.value)))
+  if (!(await recordResult(c.env, c.get("job"), result.value, c.executionCtx)))
     throw new ApiError(409, "job_not_current", "This job is no longer running.");
   // A slot is free: start the next job without waiting for the cron.
   c.executionCtx.waitUntil(dispatchNext(c.env));

@@ -8,7 +8,8 @@ import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { removeVideo } from "../videos/remove.ts";
 import { sanitizeText } from "../tus/protocol.ts";
-import type { PlaybackResponse, VideoListResponse, VideoResponse } from "../../../contract/api.ts";
+import type { JobInfo, PlaybackResponse, VideoListResponse, VideoResponse } from "../../../contract/api.ts";
+import { allowedActions } from "../videos/lifecycle.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
 import { signPlaybackToken } from "../delivery/playback-token.ts";
 
@@ -27,7 +28,7 @@ videos.get("/", async (c) => {
   const list = await Promise.all(
     page.map(async (row) => ({
       ...(await videoResponse(c.env, row)),
-      ...(withJob ? { job: { attempts: row.attempts, priority: row.priority, lastError: row.lastError ?? null } } : {}),
+      ...(withJob ? { job: jobInfo(row) } : {}),
     })),
   );
   return c.json<VideoListResponse>({ videos: list, nextCursor });
@@ -100,7 +101,7 @@ videos.get("/:id/playback", async (c) => {
 
 videos.post("/:id/cancel", async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
-  if (!(await cancelJob(c.env, row))) {
+  if (!(await cancelJob(c.env, row, c.executionCtx))) {
     throw new ApiError(409, "not_cancellable", `Nothing to cancel: the video is ${row.status}.`);
   }
   c.executionCtx.waitUntil(dispatchNext(c.env));
@@ -109,7 +110,7 @@ videos.post("/:id/cancel", async (c) => {
 
 videos.post("/:id/priority", requireAdmin, async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
-  if (!(await prioritizeJob(c.env, row.id))) {
+  if (!(await prioritizeJob(c.env, row.id, c.executionCtx))) {
     throw new ApiError(409, "not_waiting", `Only a waiting job can be made next; this video is ${row.status}.`);
   }
   c.executionCtx.waitUntil(dispatchNext(c.env));
@@ -118,7 +119,7 @@ videos.post("/:id/priority", requireAdmin, async (c) => {
 
 videos.post("/:id/retry", requireAdmin, async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"));
-  if (!(await retryJob(c.env, row))) {
+  if (!(await retryJob(c.env, row, c.executionCtx))) {
     throw new ApiError(
       409,
       "not_retryable",
@@ -155,6 +156,11 @@ function decodeCursor(value: string): ListCursor {
   const match = /^(\d{1,16}):([\w-]{1,64})$/.exec(text);
   if (!match) throw invalid;
   return { createdAt: Number(match[1]), id: match[2] };
+}
+
+/** The admin's job bookkeeping of a row, with what the lifecycle lets an admin do with it now. */
+function jobInfo(row: VideoRow): JobInfo {
+  return { attempts: row.attempts, priority: row.priority, lastError: row.lastError ?? null, actions: allowedActions(row) };
 }
 
 /** A row as the API shows it to its owner or an admin (private videos get signed URLs). */

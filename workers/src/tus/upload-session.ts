@@ -2,12 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import { CHECKSUM_ALGORITHMS, type ParsedChecksum, type TusErrorCode } from "./protocol.ts";
 import { ByteQueue, TAIL_ROW_BYTES, concatBytes, cutAtBoundaries } from "./part-layout.ts";
 import { BodyReader } from "./body-reader.ts";
-import { markUploadComplete, recordReceivedBytes } from "../db/videos.ts";
+import { recordReceivedBytes } from "../db/videos.ts";
+import { markUploadComplete } from "../videos/transitions.ts";
 import { uploadLimits } from "../config.ts";
 import { sourceKey } from "../storage/keys.ts";
 import type { TranscodeJobMessage } from "../../../contract/transcode.ts";
 import { meter, pricesFrom } from "../costs/meter.ts";
-import { dispatchNext } from "../jobs/dispatch.ts";
 import type { UsageKind } from "../costs/model.ts";
 
 /**
@@ -463,12 +463,10 @@ export class UploadSession extends DurableObject<Env> {
         // A retry after a completed-but-unrecorded attempt finds the upload gone and the object there.
         if (!(await this.env.MEDIA.head(sourceKey(row.video_id)))) throw error;
       }
-      await markUploadComplete(this.env.DB, row.video_id, row.length!, Date.now());
+      await markUploadComplete(this.env, row.video_id, row.length!, Date.now(), this.ctx);
       await this.env.JOBS.send({ videoId: row.video_id } satisfies TranscodeJobMessage);
       // A message is written, read and deleted: three queue operations.
       this.meterUsage("queue_operations", 3);
-      // The message is the durable wake-up; dispatching now as well saves the queue's batching delay.
-      this.ctx.waitUntil(dispatchNext(this.env).catch((error) => console.warn("early dispatch failed", String(error))));
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("DELETE FROM part");
         this.sql.exec("UPDATE upload SET state = 'complete'");
