@@ -8,6 +8,7 @@ import { dispatchNext } from "../jobs/dispatch.ts";
 import { videos } from "../db/schema.ts";
 import { outputKey, sourceKey } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
+import { r2Media } from "../storage/media.ts";
 import { meter } from "../costs/meter.ts";
 import { OUTPUT_FILE, parseTranscodeProgress, parseTranscodeResult } from "../../../contract/transcode.ts";
 
@@ -32,7 +33,7 @@ const requireCurrentJob = createMiddleware<JobEnv>(async (c, next) => {
 internal.use("/jobs/:id/*", requireCurrentJob);
 
 internal.get("/jobs/:id/source", async (c) => {
-  const object = await c.env.MEDIA.get(sourceKey(c.get("job").videoId));
+  const object = await r2Media(c.env.MEDIA).get(sourceKey(c.get("job").videoId));
   if (!object) throw new ApiError(404, "source_missing", "The source file is not in storage.");
   c.executionCtx.waitUntil(meter(c.env.DB, [{ videoId: c.get("job").videoId, kind: "r2_class_b", quantity: 1 }]));
   return new Response(object.body, { headers: { "Content-Length": String(object.size), "Content-Type": "application/octet-stream" } });
@@ -46,7 +47,7 @@ internal.put("/jobs/:id/files/*", async (c) => {
   const body = Number.isFinite(length) && length > 0 && c.req.raw.body ? c.req.raw.body : await c.req.arrayBuffer();
   // Each run writes under its own prefix: a retried run never overwrites or mixes with another's files.
   const { videoId, run } = c.get("job");
-  await c.env.MEDIA.put(outputKey(videoId, run, path), body, { httpMetadata: { contentType: contentTypeOf(path) } });
+  await r2Media(c.env.MEDIA).put(outputKey(videoId, run, path), body, { contentType: contentTypeOf(path) });
   c.executionCtx.waitUntil(meter(c.env.DB, [{ videoId, kind: "r2_class_a", quantity: 1 }]));
   return c.body(null, 204);
 });
