@@ -1,5 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import { type PatchRequest, type SessionResult, checkAccess, checkPatch, fail, ok, precheckPatch } from "./offset-rules.ts";
+import {
+  type PatchRequest,
+  type SessionResult,
+  type UploadState,
+  checkAccess,
+  checkPatch,
+  fail,
+  ok,
+  precheckPatch,
+} from "./offset-rules.ts";
 import { SessionStore, type UploadInit, type UploadRecord } from "./session-store.ts";
 import { PartSink } from "./part-sink.ts";
 import { receiveStreaming, receiveVerified } from "./receive-body.ts";
@@ -28,7 +37,7 @@ export interface UploadInfo {
   length: number | null;
   metadataHeader: string | null;
   expiresAt: number;
-  state: UploadRecord["state"];
+  state: UploadState;
 }
 
 /** A PATCH that is reading its body right now; a newer PATCH stops it first. */
