@@ -1,5 +1,6 @@
 import { legacyOutputKey, outputKey } from "../storage/keys.ts";
 import { count } from "../costs/meter.ts";
+import type { Media, MediaBody } from "../storage/media.ts";
 import type { PlaybackState } from "./playback-state.ts";
 
 /**
@@ -8,11 +9,11 @@ import type { PlaybackState } from "./playback-state.ts";
  * prefix stored their files; a run still processing never does, so it can never be served a file of
  * an earlier run.
  */
-export async function readOutput(bucket: R2Bucket, state: PlaybackState, path: string): Promise<R2ObjectBody | null> {
-  const object = await bucket.get(outputKey(state.id, state.run, path));
+export async function readOutput(media: Media, state: PlaybackState, path: string): Promise<MediaBody | null> {
+  const object = await media.get(outputKey(state.id, state.run, path));
   count(state.id, "r2_class_b");
   if (object || state.status !== "READY") return object;
-  const legacy = await bucket.get(legacyOutputKey(state.id, path));
+  const legacy = await media.get(legacyOutputKey(state.id, path));
   count(state.id, "r2_class_b");
   return legacy;
 }

@@ -6,6 +6,7 @@ import { isCurrentRun, recordProgress, recordResult } from "../jobs/lifecycle.ts
 import { dispatchNext } from "../jobs/dispatch.ts";
 import { outputKey, sourceKey } from "../storage/keys.ts";
 import { contentTypeOf } from "../storage/content-types.ts";
+import { r2Media } from "../storage/media.ts";
 import { meter, pricesFrom } from "../costs/meter.ts";
 import { OUTPUT_FILE, parseTranscodeProgress, parseTranscodeResult } from "../../../contract/transcode.ts";
 
@@ -30,7 +31,7 @@ const requireCurrentJob = createMiddleware<JobEnv>(async (c, next) => {
 internal.use("/jobs/:id/*", requireCurrentJob);
 
 internal.get("/jobs/:id/source", async (c) => {
-  const object = await c.env.MEDIA.get(sourceKey(c.get("job").videoId));
+  const object = await r2Media(c.env.MEDIA).get(sourceKey(c.get("job").videoId));
   if (!object) throw new ApiError(404, "source_missing", "The source file is not in storage.");
   c.executionCtx.waitUntil(meter(c.env.DB, pricesFrom(c.env), [{ videoId: c.get("job").videoId, kind: "r2_class_b", quantity: 1 }]));
   return new Response(object.body, { headers: { "Content-Length": String(object.size), "Content-Type": "application/octet-stream" } });
@@ -44,7 +45,7 @@ internal.put("/jobs/:id/files/*", async (c) => {
   const body = Number.isFinite(length) && length > 0 && c.req.raw.body ? c.req.raw.body : await c.req.arrayBuffer();
   // Each run writes under its own prefix: a retried run never overwrites or mixes with another's files.
   const { videoId, run } = c.get("job");
-  await c.env.MEDIA.put(outputKey(videoId, run, path), body, { httpMetadata: { contentType: contentTypeOf(path) } });
+  await r2Media(c.env.MEDIA).put(outputKey(videoId, run, path), body, { contentType: contentTypeOf(path) });
   c.executionCtx.waitUntil(meter(c.env.DB, pricesFrom(c.env), [{ videoId, kind: "r2_class_a", quantity: 1 }]));
   return c.body(null, 204);
 });

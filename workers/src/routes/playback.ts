@@ -8,6 +8,7 @@ import { cacheControlFor, edgeTtlFor, fileKind } from "../delivery/cache-policy.
 import { parseRange } from "../delivery/range.ts";
 import { isServable, playbackState } from "../delivery/playback-state.ts";
 import { readOutput } from "../delivery/output-files.ts";
+import { r2Media } from "../storage/media.ts";
 import { verifyPlaybackToken } from "../delivery/playback-token.ts";
 
 type PlaybackEnv = { Bindings: Env };
@@ -64,7 +65,7 @@ async function serveFile(c: Context<PlaybackEnv>, id: string, path: string, toke
   let stored = await cache.match(cacheKey);
   const hit = stored !== undefined;
   if (!stored) {
-    const object = await readOutput(c.env.MEDIA, state, path);
+    const object = await readOutput(r2Media(c.env.MEDIA), state, path);
     if (!object) throw notFound("File");
     const ttl = edgeTtlFor(kind, finished);
     stored = new Response(object.body, {

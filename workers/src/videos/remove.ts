@@ -2,6 +2,7 @@ import { deleteVideoRow } from "../db/videos.ts";
 import type { VideoRow } from "../db/schema.ts";
 import { outputPrefix, sourceKey } from "../storage/keys.ts";
 import { deleteObjects } from "../storage/objects.ts";
+import { r2Media } from "../storage/media.ts";
 import { uploadSession } from "../tus/session-stub.ts";
 import { transcoderFor, type TranscoderClient } from "../jobs/transcoder-client.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
@@ -14,7 +15,7 @@ import { forgetPlaybackState } from "../delivery/playback-state.ts";
 export async function removeVideo(env: Env, row: VideoRow, client: TranscoderClient = transcoderFor(env)): Promise<void> {
   await uploadSession(env, row.id).terminate(row.ownerId);
   if (row.status === "PROCESSING") await client.cancel(row.id);
-  await deleteObjects(env.MEDIA, outputPrefix(row.id), [sourceKey(row.id)]);
+  await deleteObjects(r2Media(env.MEDIA), outputPrefix(row.id), [sourceKey(row.id)]);
   await deleteVideoRow(env.DB, row.id);
   forgetPlaybackState(row.id);
 }
