@@ -31,21 +31,28 @@ export interface WorkerUnderTest {
   isCurrent(job: IssuedJob): Promise<boolean>;
 }
 
-const okResult: TranscodeResult = {
-  ok: true,
-  durationSec: 4,
-  renditions: [{ name: "240p", width: 426, height: 240, videoBitrate: 400_000, bandwidth: 700_000 }],
-  sourceBytes: 5,
-  sourceSha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
-  encodeSeconds: 1.5,
-};
+/** A successful result for `job`: its own source's size and digest, one 360p tier. */
+async function resultFor(job: IssuedJob): Promise<TranscodeResult> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", job.source));
+  return {
+    ok: true,
+    durationSec: 2,
+    renditions: [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, bandwidth: 1_100_000 }],
+    sourceBytes: job.source.byteLength,
+    sourceSha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+    encodeSeconds: 1,
+  };
+}
+/** A successful result but for its tiers, which each malformed case below gets wrong. */
+const noTiers = { ok: true, durationSec: 2, sourceBytes: 1, sourceSha256: "0".repeat(64), encodeSeconds: 1 };
 const progress: TranscodeProgress = { progress: 42, playable: true };
 
 const malformedProgress: unknown[] = [{ progress: "50", playable: true }, { progress: 150, playable: true }, { progress: 5 }, []];
 const malformedResults: unknown[] = [
-  { ...okResult, renditions: [] },
-  { ...okResult, renditions: [{ name: "../x", width: 1, height: 1, videoBitrate: 1, bandwidth: 1 }] },
-  { ...okResult, sourceSha256: "nope" },
+  noTiers,
+  { ...noTiers, renditions: [] },
+  { ...noTiers, renditions: [{ name: "360p", width: 640 }] },
+  { ...noTiers, renditions: [{ name: "../x", width: 1, height: 1, videoBitrate: 1, bandwidth: 1 }] },
   { ok: false, error: "ffmpeg crashed" },
   { ok: "yes" },
 ];
@@ -78,7 +85,7 @@ export function internalRoutesSuite(name: string, worker: () => WorkerUnderTest)
         expect(await statusOf(call(job, JOB_ROUTES.source, token)), label).toBe(401);
         expect(await statusOf(put(job, "240p/index.m3u8", token ?? "", "#EXTM3U\n")), label).toBe(401);
         expect(await statusOf(post(job, JOB_ROUTES.progress, token ?? "", progress)), label).toBe(401);
-        expect(await statusOf(post(job, JOB_ROUTES.result, token ?? "", okResult)), label).toBe(401);
+        expect(await statusOf(post(job, JOB_ROUTES.result, token ?? "", await resultFor(job))), label).toBe(401);
       }
       expect(await worker().storedFile(job, "240p/index.m3u8")).toBeNull();
       expect(await worker().isCurrent(job)).toBe(true);
@@ -90,7 +97,7 @@ export function internalRoutesSuite(name: string, worker: () => WorkerUnderTest)
       expect(await statusOf(call(job, JOB_ROUTES.source, stale))).toBe(409);
       expect(await statusOf(put(job, "240p/index.m3u8", stale, "#EXTM3U\n"))).toBe(409);
       expect(await statusOf(post(job, JOB_ROUTES.progress, stale, progress))).toBe(409);
-      expect(await statusOf(post(job, JOB_ROUTES.result, stale, okResult))).toBe(409);
+      expect(await statusOf(post(job, JOB_ROUTES.result, stale, await resultFor(job)))).toBe(409);
       expect(await worker().storedFile(job, "240p/index.m3u8")).toBeNull();
       expect(await worker().isCurrent(job)).toBe(true);
     });
@@ -136,11 +143,11 @@ export function internalRoutesSuite(name: string, worker: () => WorkerUnderTest)
       const res = await post(job, JOB_ROUTES.progress, job.token, progress);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ continue: true });
-      expect(await statusOf(post(job, JOB_ROUTES.result, job.token, okResult))).toBe(204);
+      expect(await statusOf(post(job, JOB_ROUTES.result, job.token, await resultFor(job)))).toBe(204);
       expect(await worker().isCurrent(job)).toBe(false);
       expect(await statusOf(post(job, JOB_ROUTES.progress, job.token, progress))).toBe(409);
       expect(await statusOf(put(job, "240p/index.m3u8", job.token, "#EXTM3U\n"))).toBe(409);
-      expect(await statusOf(post(job, JOB_ROUTES.result, job.token, okResult))).toBe(409);
+      expect(await statusOf(post(job, JOB_ROUTES.result, job.token, await resultFor(job)))).toBe(409);
     });
   });
 }

@@ -71,20 +71,15 @@ function segmentsOf(playlist: string): string[] {
   return playlist.split("\n").filter((l) => l.endsWith(".ts"));
 }
 
+/** What ffprobe says of the first video stream of `file`: the `entries` asked for, in `format`. */
+async function probeVideo(entries: string, format: string, file: string): Promise<string> {
+  const { stdout } = await run(bin.ffprobePath, ["-v", "error", "-select_streams", "v:0", "-show_entries", entries, "-of", format, file]);
+  return stdout;
+}
+
 /** Keyframe timestamps of a tier's video, read through its playlist. */
 async function keyframeTimes(playlistPath: string): Promise<string[]> {
-  const { stdout } = await run(bin.ffprobePath, [
-    "-v",
-    "error",
-    "-select_streams",
-    "v:0",
-    "-show_entries",
-    "packet=pts_time,flags",
-    "-of",
-    "csv=p=0",
-    playlistPath,
-  ]);
-  return stdout
+  return (await probeVideo("packet=pts_time,flags", "csv=p=0", playlistPath))
     .split("\n")
     .filter((l) => l.split(",")[1]?.includes("K"))
     .map((l) => l.split(",")[0]!);
@@ -119,17 +114,7 @@ async function expectValidIframePlaylist(tierDir: string): Promise<number> {
     expect(segment[start]).toBe(0x47);
     const cut = join(tierDir, `cut-${start}-${uri}`);
     writeFileSync(cut, segment.subarray(start, end));
-    const { stdout } = await run(bin.ffprobePath, [
-      "-v",
-      "error",
-      "-select_streams",
-      "v:0",
-      "-show_entries",
-      "frame=key_frame,pict_type",
-      "-of",
-      "json",
-      cut,
-    ]);
+    const stdout = await probeVideo("frame=key_frame,pict_type", "json", cut);
     rmSync(cut);
     const frames = (JSON.parse(stdout) as { frames: Array<{ key_frame: number; pict_type: string }> }).frames;
     expect(
