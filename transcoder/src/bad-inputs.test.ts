@@ -3,7 +3,6 @@
  * correct ladder or a permanent failure with a sentence a creator can read — never a hang, never a
  * broken output.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
 import type { Logger } from "./ffmpeg.ts";
 import { runJob } from "./job.ts";
 import { playlistSegments } from "./outputs.ts";
+import { H264_FAST, makeLavfiClip } from "./testing/clips.ts";
 import { WorkerTwin } from "./testing/worker-twin.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -29,30 +29,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A clip made by ffmpeg from lavfi sources with the given output options. */
-function clip(name: string, input: string, seconds: number, output: string[]): string {
-  const file = join(dir, name);
-  execFileSync(bin.ffmpegPath, [
-    "-v",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    input,
-    "-f",
-    "lavfi",
-    "-i",
-    "sine=frequency=300",
-    "-t",
-    String(seconds),
-    ...output,
-    "-c:a",
-    "aac",
-    "-shortest",
-    file,
-  ]);
-  return file;
+/** A clip made by ffmpeg from a lavfi picture (and a tone) with the given video output options. */
+function clip(name: string, picture: string, seconds: number, video: string[]): string {
+  return makeLavfiClip(join(dir, name), { picture, tone: "sine=frequency=300", seconds, video, shortest: true }, bin.ffmpegPath);
 }
 
 let counter = 0;
@@ -84,7 +63,7 @@ function expectComplete(job: ReturnType<WorkerTwin["addJob"]>, tiers: string[]) 
 
 describe("awkward sources", () => {
   it("4K: the ladder stops at 720p", async () => {
-    const file = clip("4k.mp4", "testsrc2=size=3840x2160:rate=30", 1, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]);
+    const file = clip("4k.mp4", "testsrc2=size=3840x2160:rate=30", 1, H264_FAST);
     const { job, result } = await transcode(file);
     expect(result).toMatchObject({ ok: true });
     if (!result?.ok) return;
@@ -118,12 +97,7 @@ describe("awkward sources", () => {
       "select='lt(mod(n\\,7)\\,4)'",
       "-fps_mode",
       "vfr",
-      "-c:v",
-      "libx264",
-      "-preset",
-      "ultrafast",
-      "-pix_fmt",
-      "yuv420p",
+      ...H264_FAST,
     ]);
     const { job, result } = await transcode(file);
     expect(result).toMatchObject({ ok: true });
@@ -150,14 +124,7 @@ describe("awkward sources", () => {
   });
 
   it("a truncated MP4 (cut before its index) fails permanently with a readable reason", async () => {
-    const file = clip("truncated.mp4", "testsrc2=size=640x360:rate=30", 4, [
-      "-c:v",
-      "libx264",
-      "-preset",
-      "ultrafast",
-      "-pix_fmt",
-      "yuv420p",
-    ]);
+    const file = clip("truncated.mp4", "testsrc2=size=640x360:rate=30", 4, H264_FAST);
     truncateSync(file, Math.floor(statSync(file).size * 0.6));
     const { job, result } = await transcode(file);
     expect(result).toMatchObject({ ok: false, permanent: true });

@@ -18,6 +18,7 @@ import { writeFinishedPlaylists } from "./finish.ts";
 import { probeIframePlaylist } from "./iframes.ts";
 import { capFrameRate, chooseLadder } from "./ladder.ts";
 import { NotAVideoError, probe } from "./probe.ts";
+import { makeClip, mediaDuration } from "./testing/clips.ts";
 
 const run = promisify(execFile);
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -32,15 +33,6 @@ async function ffmpeg(...args: string[]): Promise<void> {
 async function ffprobeJson(...args: string[]): Promise<{ streams: Array<Record<string, unknown>> }> {
   const { stdout } = await run(bin.ffprobePath, ["-v", "error", "-print_format", "json", ...args]);
   return JSON.parse(stdout) as { streams: Array<Record<string, unknown>> };
-}
-
-/** Test clips: lavfi test pattern (+ a sine tone), encoded fast. */
-async function makeClip(name: string, opts: { size: string; rate: number; seconds: number; audio: boolean }): Promise<string> {
-  const file = join(dir, name);
-  const inputs = ["-f", "lavfi", "-i", `testsrc2=size=${opts.size}:rate=${opts.rate}:duration=${opts.seconds}`];
-  if (opts.audio) inputs.push("-f", "lavfi", "-i", `sine=frequency=440:sample_rate=44100:duration=${opts.seconds}`);
-  await ffmpeg(...inputs, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", ...(opts.audio ? ["-c:a", "aac"] : []), file);
-  return file;
 }
 
 interface Transcoded {
@@ -79,20 +71,15 @@ function segmentsOf(playlist: string): string[] {
   return playlist.split("\n").filter((l) => l.endsWith(".ts"));
 }
 
+/** What ffprobe says of the first video stream of `file`: the `entries` asked for, in `format`. */
+async function probeVideo(entries: string, format: string, file: string): Promise<string> {
+  const { stdout } = await run(bin.ffprobePath, ["-v", "error", "-select_streams", "v:0", "-show_entries", entries, "-of", format, file]);
+  return stdout;
+}
+
 /** Keyframe timestamps of a tier's video, read through its playlist. */
 async function keyframeTimes(playlistPath: string): Promise<string[]> {
-  const { stdout } = await run(bin.ffprobePath, [
-    "-v",
-    "error",
-    "-select_streams",
-    "v:0",
-    "-show_entries",
-    "packet=pts_time,flags",
-    "-of",
-    "csv=p=0",
-    playlistPath,
-  ]);
-  return stdout
+  return (await probeVideo("packet=pts_time,flags", "csv=p=0", playlistPath))
     .split("\n")
     .filter((l) => l.split(",")[1]?.includes("K"))
     .map((l) => l.split(",")[0]!);
@@ -127,17 +114,7 @@ async function expectValidIframePlaylist(tierDir: string): Promise<number> {
     expect(segment[start]).toBe(0x47);
     const cut = join(tierDir, `cut-${start}-${uri}`);
     writeFileSync(cut, segment.subarray(start, end));
-    const { stdout } = await run(bin.ffprobePath, [
-      "-v",
-      "error",
-      "-select_streams",
-      "v:0",
-      "-show_entries",
-      "frame=key_frame,pict_type",
-      "-of",
-      "json",
-      cut,
-    ]);
+    const stdout = await probeVideo("frame=key_frame,pict_type", "json", cut);
     rmSync(cut);
     const frames = (JSON.parse(stdout) as { frames: Array<{ key_frame: number; pict_type: string }> }).frames;
     expect(
@@ -199,16 +176,7 @@ async function expectValidHls(t: Transcoded, expected: { tiers: string[]; minSeg
   for (const r of t.ladder) expect(master).toContain(`URI="${r.name}/iframes.m3u8"`);
   // ffmpeg as a client reads the finished master: one program per tier and the duration (with
   // #EXT-X-START it printed N/A).
-  const { stdout } = await run(bin.ffprobePath, [
-    "-v",
-    "error",
-    "-show_entries",
-    "format=duration",
-    "-of",
-    "csv=p=0",
-    join(t.outDir, "index.m3u8"),
-  ]);
-  expect(Number(stdout.trim())).toBeCloseTo(t.probe.durationSec, 1);
+  expect(await mediaDuration(bin.ffprobePath, join(t.outDir, "index.m3u8"))).toBeCloseTo(t.probe.durationSec, 1);
 }
 
 let landscape: string;
@@ -218,9 +186,9 @@ let short60fps: string;
 beforeAll(async () => {
   bin = await resolveBinaries();
   [landscape, portrait, short60fps] = await Promise.all([
-    makeClip("landscape.mp4", { size: "1280x720", rate: 30, seconds: 4, audio: true }),
-    makeClip("portrait.mp4", { size: "360x640", rate: 30, seconds: 3, audio: false }),
-    makeClip("short60.mp4", { size: "640x480", rate: 60, seconds: 1, audio: true }),
+    makeClip(bin.ffmpegPath, join(dir, "landscape.mp4"), { size: "1280x720", rate: 30, seconds: 4, audio: true }),
+    makeClip(bin.ffmpegPath, join(dir, "portrait.mp4"), { size: "360x640", rate: 30, seconds: 3, audio: false }),
+    makeClip(bin.ffmpegPath, join(dir, "short60.mp4"), { size: "640x480", rate: 60, seconds: 1, audio: true }),
   ]);
 });
 

@@ -2,12 +2,10 @@
  * runJob end to end: real ffmpeg on lavfi clips, real HTTP against an in-memory twin of the
  * Worker's internal routes. No timing assertions.
  */
-import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TranscodeRequest } from "../../contract/transcode.ts";
 import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
@@ -16,10 +14,9 @@ import { runJob, type JobDeps } from "./job.ts";
 import { chooseLadder } from "./ladder.ts";
 import { playlistSegments } from "./outputs.ts";
 import { probe } from "./probe.ts";
-import { makeClip, processesMentioning } from "./testing/clips.ts";
+import { makeClip, mediaDuration, processesMentioning } from "./testing/clips.ts";
 import { WorkerTwin, type TwinJob } from "./testing/worker-twin.ts";
 
-const run = promisify(execFile);
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const dir = mkdtempSync(join(tmpdir(), "transcoder-job-test-"));
 let bin: FfmpegBinaries;
@@ -129,16 +126,7 @@ describe("runJob", () => {
       mkdirSync(dirname(join(published, path)), { recursive: true });
       writeFileSync(join(published, path), body);
     }
-    const { stdout } = await run(bin.ffprobePath, [
-      "-v",
-      "error",
-      "-show_entries",
-      "format=duration",
-      "-of",
-      "csv=p=0",
-      join(published, "index.m3u8"),
-    ]);
-    expect(Number(stdout.trim())).toBeCloseTo(8, 1);
+    expect(await mediaDuration(bin.ffprobePath, join(published, "index.m3u8"))).toBeCloseTo(8, 1);
 
     // The injected 503 was retried.
     expect(job.failedPuts).toEqual([{ path: "240p/seg_00001.ts", status: 503 }]);

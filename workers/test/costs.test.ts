@@ -4,22 +4,12 @@ import { meter, pricesFrom, utcDay } from "../src/costs/meter.ts";
 import { rollUpDay } from "../src/costs/ledger.ts";
 import { checkSpike } from "../src/costs/alerts.ts";
 import { dispatchNext } from "../src/jobs/dispatch.ts";
-import type { TranscoderClient } from "../src/jobs/transcoder-client.ts";
 import { findVideo } from "../src/db/videos.ts";
 import { sourceKey } from "../src/storage/keys.ts";
-import type { TranscodeRequest } from "../../contract/transcode.ts";
 import type { CostsResponse } from "../../contract/api.ts";
 import { BASE, tokenFor } from "./helpers.ts";
+import { TwinTranscoder } from "./twins/transcoder.ts";
 import { DEFAULT_BUDGET } from "../src/costs/budget.ts";
-
-class TwinTranscoder implements TranscoderClient {
-  started: TranscodeRequest[] = [];
-  async start(request: TranscodeRequest) {
-    this.started.push(request);
-    return "accepted" as const;
-  }
-  async cancel() {}
-}
 
 let admin: string;
 let alice: string;

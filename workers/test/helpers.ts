@@ -8,6 +8,11 @@ export async function tokenFor(userId: string, role: Role = "creator"): Promise<
   return signUserToken(env.JWT_SECRET, { id: userId, role });
 }
 
+/** Tokens of the users most tests act as: two creators (alice, bob) and an admin (root). */
+export async function usualUsers(): Promise<{ alice: string; bob: string; admin: string }> {
+  return { alice: await tokenFor("alice"), bob: await tokenFor("bob"), admin: await tokenFor("root", "admin") };
+}
+
 const b64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
 export const metadataHeader = (pairs: Record<string, string>) =>
   Object.entries(pairs)

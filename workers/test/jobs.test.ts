@@ -5,7 +5,7 @@ import { dispatchNext, recoverStalledJobs } from "../src/jobs/dispatch.ts";
 import { cancelJob, prioritizeJob, retryJob } from "../src/jobs/lifecycle.ts";
 import { signJobToken } from "../src/jobs/job-token.ts";
 import { LEASE_MS, backoffMs } from "../src/jobs/policy.ts";
-import { HttpTranscoderClient, transcoderFor, type TranscoderClient } from "../src/jobs/transcoder-client.ts";
+import { HttpTranscoderClient, transcoderFor } from "../src/jobs/transcoder-client.ts";
 import { containerEnvVars } from "../src/jobs/transcoder-container.ts";
 import { transcoderControlKey } from "../../contract/control-key.ts";
 import { findVideo } from "../src/db/videos.ts";
@@ -13,21 +13,8 @@ import { sourceKey } from "../src/storage/keys.ts";
 import { removeVideo } from "../src/videos/remove.ts";
 import { parseTranscodeResult, type TranscodeJobMessage, type TranscodeRequest, type TranscodeResult } from "../../contract/transcode.ts";
 import { BASE, tokenFor } from "./helpers.ts";
+import { TwinTranscoder } from "./twins/transcoder.ts";
 import type { VideoListResponse } from "../../contract/api.ts";
-
-/** In-memory twin of the transcoder: records what it was asked, answers as told. */
-class TwinTranscoder implements TranscoderClient {
-  started: TranscodeRequest[] = [];
-  cancelled: string[] = [];
-  answer: "accepted" | "busy" | "unavailable" = "accepted";
-  async start(request: TranscodeRequest) {
-    this.started.push(request);
-    return this.answer;
-  }
-  async cancel(videoId: string) {
-    this.cancelled.push(videoId);
-  }
-}
 
 let alice: string;
 let admin: string;

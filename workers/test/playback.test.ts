@@ -1,18 +1,11 @@
 import { SELF, env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, tokenFor } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { BASE, usualUsers } from "./helpers.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 import { signPlaybackToken } from "../src/delivery/playback-token.ts";
 import { PLAYBACK_STATE_TTL_MS, playbackState } from "../src/delivery/playback-state.ts";
 
-let alice: string;
-let bob: string;
-let admin: string;
-beforeAll(async () => {
-  alice = await tokenFor("alice");
-  bob = await tokenFor("bob");
-  admin = await tokenFor("root", "admin");
-});
+const { alice, bob, admin } = await usualUsers();
 
 const SEGMENT = new Uint8Array(1000).map((_, i) => i % 251);
 

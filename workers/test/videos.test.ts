@@ -1,19 +1,12 @@
 import { SELF, createExecutionContext, env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sign } from "hono/jwt";
 import worker from "../src/index.ts";
-import { BASE, createUpload, patch, randomBytes, tokenFor } from "./helpers.ts";
+import { BASE, createUpload, patch, randomBytes, tokenFor, usualUsers } from "./helpers.ts";
 import type { VideoListResponse, VideoResponse } from "../../contract/api.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 
-let alice: string;
-let bob: string;
-let admin: string;
-beforeAll(async () => {
-  alice = await tokenFor("alice");
-  bob = await tokenFor("bob");
-  admin = await tokenFor("root", "admin");
-});
+const { alice, bob, admin } = await usualUsers();
 
 const api = (token: string | null, path: string, init: RequestInit = {}) =>
   SELF.fetch(`${BASE}/api${path}`, {

@@ -4,11 +4,21 @@
  * and result posts, and misbehaves on demand (409 on progress, errors on PUTs, a held source).
  *
  * Routes: /internal/jobs/<videoId>/{source, progress, result, files/<OUTPUT_FILE path>}, each
- * checking `Authorization: Bearer <token>` against the tokens registered for that video.
+ * checking `Authorization: Bearer <token>` against the tokens registered for that video. It answers
+ * as the real routes do (workers/src/routes/internal.ts), which the shared contract suite
+ * (contract/testing/internal-routes-suite.ts) checks for both: 401 for a token it does not know,
+ * 409 for a run that ended (its result was taken, or `endRun`), 400 with a JSON `{error, message}`
+ * for a bad output path or a report the contract's validators refuse, 204 for a stored file.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { OUTPUT_FILE, type TranscodeProgress, type TranscodeResult } from "../../../contract/transcode.ts";
+import {
+  OUTPUT_FILE,
+  parseTranscodeProgress,
+  parseTranscodeResult,
+  type TranscodeProgress,
+  type TranscodeResult,
+} from "../../../contract/transcode.ts";
 
 export interface TwinPut {
   path: string;
@@ -21,11 +31,11 @@ export interface TwinPut {
 
 export interface TwinJobOptions {
   source: Buffer;
-  /** Accepted bearer tokens (one per attempt). */
+  /** Accepted bearer tokens (one per attempt); each stays current until its run ends. */
   tokens: string[];
   /** Status for the n-th progress post (0-based); default 200. */
   progressStatus?: (n: number, job: TwinJob) => number;
-  /** Status to answer the n-th PUT (0-based) of `path` with instead of storing it; default 201. */
+  /** Status to answer the n-th PUT (0-based) of `path` with instead of storing it; below 300 (default 201), stored and 204 as the Worker answers. */
   putStatus?: (path: string, n: number) => number;
   /** When it returns a promise, the source response waits for it before sending anything. */
   holdSource?: (token: string) => Promise<void> | undefined;
@@ -42,6 +52,8 @@ export interface TwinJob {
   progress: Array<TranscodeProgress & { token: string; status: number }>;
   results: Array<{ token: string; result: TranscodeResult }>;
   sourceRequests: string[];
+  /** Tokens whose run is over: every route answers them 409, as the Worker does for a run that is not current. */
+  ended: Set<string>;
 }
 
 export class WorkerTwin {
@@ -71,9 +83,30 @@ export class WorkerTwin {
   }
 
   addJob(videoId: string, options: TwinJobOptions): TwinJob {
-    const job: TwinJob = { videoId, options, files: new Map(), puts: [], failedPuts: [], progress: [], results: [], sourceRequests: [] };
+    const job: TwinJob = {
+      videoId,
+      options,
+      files: new Map(),
+      puts: [],
+      failedPuts: [],
+      progress: [],
+      results: [],
+      sourceRequests: [],
+      ended: new Set(),
+    };
     this.jobs.set(videoId, job);
     return job;
+  }
+
+  /** Ends the run of `token` (cancelled, superseded): from now on its calls get 409. */
+  endRun(videoId: string, token: string): void {
+    this.jobs.get(videoId)?.ended.add(token);
+  }
+
+  /** Whether `token` names a run of `videoId` that is still current. */
+  isCurrent(videoId: string, token: string): boolean {
+    const job = this.jobs.get(videoId);
+    return !!job && job.options.tokens.includes(token) && !job.ended.has(token);
   }
 
   callbackBase(videoId: string): string {
@@ -82,10 +115,13 @@ export class WorkerTwin {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/internal\/jobs\/([^/]+)\/(source|progress|result|files\/(.+))$/.exec(req.url ?? "");
-    const job = match ? this.jobs.get(match[1]!) : undefined;
-    if (!match || !job) return void res.writeHead(404).end();
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
-    if (!job.options.tokens.includes(token)) return void res.writeHead(401).end();
+    if (!match) return void res.writeHead(404).end();
+    const job = this.jobs.get(match[1]!);
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    // As the Worker: a token it did not sign for this video is 401, one of a run that is over 409.
+    if (!job?.options.tokens.includes(token)) return sendError(res, 401, "invalid_job_token", "This route needs the job's own token.");
+    if (job.ended.has(token))
+      return sendError(res, 409, "job_not_current", "This job was cancelled, retried or removed: stop working on it.");
     const route = match[2]!;
 
     if (route === "source" && req.method === "GET") {
@@ -99,18 +135,24 @@ export class WorkerTwin {
     }
     const body = await readBody(req);
     if (route === "progress" && req.method === "POST") {
+      const report = parseTranscodeProgress(parseJson(body));
+      if (!report.ok) return sendError(res, 400, "invalid_progress", `${report.error} Send {progress: 0–100, playable: boolean}.`);
       const status = job.options.progressStatus?.(job.progress.length, job) ?? 200;
-      job.progress.push({ ...(JSON.parse(body.toString()) as TranscodeProgress), token, status });
+      job.progress.push({ ...report.value, token, status });
       if (status === 200) return void res.writeHead(200, { "content-type": "application/json" }).end('{"continue":true}');
       return void res.writeHead(status).end();
     }
     if (route === "result" && req.method === "POST") {
-      job.results.push({ token, result: JSON.parse(body.toString()) as TranscodeResult });
+      const result = parseTranscodeResult(parseJson(body));
+      if (!result.ok) return sendError(res, 400, "invalid_result", result.error);
+      job.results.push({ token, result: result.value });
+      // The result ends the run: later calls with its token are refused.
+      job.ended.add(token);
       return void res.writeHead(204).end();
     }
     const path = match[3];
     if (path !== undefined && req.method === "PUT") {
-      if (!OUTPUT_FILE.test(path)) return void res.writeHead(400).end("bad path");
+      if (!OUTPUT_FILE.test(path)) return sendError(res, 400, "invalid_output_path", `Not an output file name: ${path}`);
       const tries = job.puts.filter((p) => p.path === path).length + job.failedPuts.filter((p) => p.path === path).length;
       const status = job.options.putStatus?.(path, tries) ?? 201;
       if (status >= 300) {
@@ -120,9 +162,22 @@ export class WorkerTwin {
       const put: TwinPut = { path, contentType: String(req.headers["content-type"]), body, seq: ++this.seq, token };
       job.puts.push(put);
       job.files.set(path, body);
-      return void res.writeHead(201).end();
+      return void res.writeHead(204).end();
     }
-    res.writeHead(405).end();
+    res.writeHead(404).end();
+  }
+}
+
+function sendError(res: ServerResponse, status: number, error: string, message: string): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error, message }));
+}
+
+/** The body as JSON, or null when it is not JSON (refused by the validators like any bad shape). */
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString());
+  } catch {
+    return null;
   }
 }
 

@@ -1,9 +1,8 @@
-/** Headless Chromium (Debian's) driven by playwright-core, and helpers for the web app's tests. */
-import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "../../dev/stack.ts";
+import { makeLavfiClip } from "../../../transcoder/src/testing/clips.ts";
 
 // Functions passed to page.evaluate run in the page; this project has no DOM lib, so they see it as `any`.
 declare const document: any;
@@ -44,30 +43,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** A clip made by ffmpeg from lavfi sources (test pattern + tone). */
 export function makeClip(file: string, opts: { size: string; seconds: number; codec?: "h264" | "mjpeg" }): string {
-  const video =
-    opts.codec === "mjpeg"
-      ? ["-c:v", "mjpeg", "-q:v", "2", "-pix_fmt", "yuvj420p"]
-      : ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
-  execFileSync("ffmpeg", [
-    "-v",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    `testsrc2=size=${opts.size}:rate=30`,
-    "-f",
-    "lavfi",
-    "-i",
-    "sine=frequency=440",
-    "-t",
-    String(opts.seconds),
-    ...video,
-    "-c:a",
-    "aac",
-    file,
-  ]);
-  return file;
+  return makeLavfiClip(file, {
+    picture: `testsrc2=size=${opts.size}:rate=30`,
+    tone: "sine=frequency=440",
+    seconds: opts.seconds,
+    ...(opts.codec === "mjpeg" ? { video: ["-c:v", "mjpeg", "-q:v", "2", "-pix_fmt", "yuvj420p"] } : {}),
+  });
 }
 
 /** Signs in through the form. */

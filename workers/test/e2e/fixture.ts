@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import {
   ROOT,
   TEST_WEB_DIST,
@@ -69,7 +70,55 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startTestStack(opts: { vars?: Record<string, string>; transcoder?: boolean } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  /** Worker vars on top of the local ones. */
+  vars?: Record<string, string>;
+  /** Start a transcoder (real ffmpeg) beside the Worker. */
+  transcoder?: boolean;
+}
+
+/** What a test file gets from `useTestStack`, once its tests run. */
+export interface FileStack {
+  readonly stack: TestStack;
+  /** A token of the file's user (dev login), when one was asked for. */
+  readonly token: string;
+  /** A scratch folder of the file's own, removed with the stack. */
+  readonly dir: string;
+}
+
+/**
+ * One stack for a test file: started before its tests (with the user signed in and a scratch
+ * folder), its logs printed when E2E_DEBUG is set, everything stopped and removed after them.
+ */
+export function useTestStack(opts: TestStackOptions & { user?: { id: string; role?: "creator" | "admin" } } = {}): FileStack {
+  let stack: TestStack | undefined;
+  let token = "";
+  let dir = "";
+  beforeAll(async () => {
+    stack = await startTestStack(opts);
+    if (opts.user) token = await stack.tokenFor(opts.user.id, opts.user.role);
+    dir = mkdtempSync(join(tmpdir(), "edge-video-test-"));
+  });
+  afterAll(async () => {
+    if (process.env.E2E_DEBUG) console.log(stack?.output(), stack?.transcoder?.output() ?? "");
+    await stack?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get stack() {
+      if (!stack) throw new Error("The stack starts before the file's tests: use it inside them.");
+      return stack;
+    },
+    get token() {
+      return token;
+    },
+    get dir() {
+      return dir;
+    },
+  };
+}
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   assertNodeVersion();
   const persistTo = mkdtempSync(join(tmpdir(), "edge-video-state-"));
   applyMigrations(persistTo);

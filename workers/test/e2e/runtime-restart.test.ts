@@ -4,36 +4,27 @@
  * for the offset and resumes; the object in R2 comes out byte for byte.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "./fixture.ts";
+import { describe, expect, it } from "vitest";
+import { useTestStack } from "./fixture.ts";
 import { openFlakyLink } from "../../dev/flaky-link.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
 
 const MiB = 1024 * 1024;
-let stack: TestStack;
-let token: string;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  token = await stack.tokenFor("alice");
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const e2e = useTestStack({ user: { id: "alice" } });
 
 describe("runtime restarted mid-upload", () => {
   it("resumes after the restart and completes byte-exact", async () => {
     const file = randomBytes(20 * MiB + 777);
-    const port = Number(new URL(stack.baseUrl).port);
+    const port = Number(new URL(e2e.stack.baseUrl).port);
     const link = await openFlakyLink({ host: "127.0.0.1", port }, { upBytesPerSec: 4 * MiB });
     let restarted: Promise<void> | null = null;
     const watcher = setInterval(() => {
-      if (!restarted && link.bytesUp() > 9 * MiB) restarted = stack.restartRuntime();
+      if (!restarted && link.bytesUp() > 9 * MiB) restarted = e2e.stack.restartRuntime();
     }, 10);
     try {
       const url = await tusUpload({
         endpoint: `http://127.0.0.1:${link.port}/api/video/uploads`,
-        token,
+        token: e2e.token,
         file,
         chunkSize: 50 * MiB,
         // Long enough to outlast a restart of wrangler dev.
@@ -42,9 +33,9 @@ describe("runtime restarted mid-upload", () => {
       await restarted;
       expect(restarted, "the runtime was restarted during the upload").not.toBeNull();
       const id = url.split("/").pop()!;
-      expect(stack.r2Object(`sources/${id}`)).toEqual({ size: file.length, sha256: createHash("sha256").update(file).digest("hex") });
+      expect(e2e.stack.r2Object(`sources/${id}`)).toEqual({ size: file.length, sha256: createHash("sha256").update(file).digest("hex") });
       const video = (await (
-        await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${token}` } })
+        await fetch(`${e2e.stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${e2e.token}` } })
       ).json()) as { status: string };
       expect(video.status).toBe("QUEUED");
     } finally {

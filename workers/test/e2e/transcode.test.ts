@@ -5,52 +5,19 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Parser } from "m3u8-parser";
-import { startTestStack, type TestStack } from "./fixture.ts";
+import { useTestStack } from "./fixture.ts";
+import { makeLavfiClip, mediaDuration } from "../../../transcoder/src/testing/clips.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
 import type { VideoResponse } from "../../../contract/api.ts";
 
-let stack: TestStack;
-let token: string;
-let dir: string;
-
-beforeAll(async () => {
-  stack = await startTestStack({ transcoder: true });
-  token = await stack.tokenFor("alice");
-  dir = mkdtempSync(join(tmpdir(), "edge-video-clips-"));
-});
-afterAll(async () => {
-  if (process.env.E2E_DEBUG) console.log(stack?.output(), stack?.transcoder?.output());
-  await stack?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function clip(name: string, lavfi: string[]): Buffer {
-  const file = join(dir, name);
-  execFileSync("ffmpeg", [
-    "-v",
-    "error",
-    "-y",
-    ...lavfi,
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    "-pix_fmt",
-    "yuv420p",
-    "-c:a",
-    "aac",
-    file,
-  ]);
-  return readFileSync(file);
-}
+const e2e = useTestStack({ transcoder: true, user: { id: "alice" } });
 
 async function video(id: string): Promise<VideoResponse> {
-  const res = await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`${e2e.stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${e2e.token}` } });
   return (await res.json()) as VideoResponse;
 }
 
@@ -64,11 +31,11 @@ async function until(id: string, done: (v: VideoResponse) => boolean, timeoutMs 
     if (done(v)) return seen;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`video ${id} stuck: ${JSON.stringify(seen.at(-1))}\n${stack.transcoder?.output().slice(-3000)}`);
+  throw new Error(`video ${id} stuck: ${JSON.stringify(seen.at(-1))}\n${e2e.stack.transcoder?.output().slice(-3000)}`);
 }
 
 const upload = async (file: Buffer, filename: string) =>
-  (await tusUpload({ endpoint: `${stack.baseUrl}/api/video/uploads`, token, file, chunkSize: 5 * 1024 * 1024, filename }))
+  (await tusUpload({ endpoint: `${e2e.stack.baseUrl}/api/video/uploads`, token: e2e.token, file, chunkSize: 5 * 1024 * 1024, filename }))
     .split("/")
     .pop()!;
 
@@ -87,18 +54,9 @@ function ffprobe(url: string): { streams: { codec_type: string; width?: number; 
 
 describe("upload → queue → transcoder → READY", () => {
   it("turns a 720p clip with audio into a playable 3-tier HLS ladder by itself", async () => {
-    const file = clip("landscape.mp4", [
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc2=size=1280x720:rate=30",
-      "-f",
-      "lavfi",
-      "-i",
-      "sine=frequency=440",
-      "-t",
-      "8",
-    ]);
+    const file = readFileSync(
+      makeLavfiClip(join(e2e.dir, "landscape.mp4"), { picture: "testsrc2=size=1280x720:rate=30", tone: "sine=frequency=440", seconds: 8 }),
+    );
     const id = await upload(file, "landscape.mp4");
     const states = await until(id, (v) => v.status === "READY" || v.status === "FAILED");
     const ready = states.at(-1)!;
@@ -111,7 +69,7 @@ describe("upload → queue → transcoder → READY", () => {
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
 
     // The HLS rules players rely on, checked by an m3u8 parser.
-    const master = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/index.m3u8`)).text());
+    const master = parseM3u8(await (await fetch(`${e2e.stack.baseUrl}/videos/${id}/index.m3u8`)).text());
     expect(master.version).toBeGreaterThanOrEqual(3);
     const variants = master.playlists ?? [];
     expect(variants.map((p) => p.uri)).toEqual(["240p/index.m3u8", "480p/index.m3u8", "720p/index.m3u8"]);
@@ -120,7 +78,7 @@ describe("upload → queue → transcoder → READY", () => {
       expect(a.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
       expect(a.BANDWIDTH).toBeGreaterThan(Number(a["AVERAGE-BANDWIDTH"]));
       expect(a.RESOLUTION).toMatchObject({ height: expect.any(Number) });
-      const media = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/${variant.uri}`)).text());
+      const media = parseM3u8(await (await fetch(`${e2e.stack.baseUrl}/videos/${id}/${variant.uri}`)).text());
       expect(media.endList).toBe(true);
       // Finished: a VOD playlist (EVENT only while it was being encoded).
       expect(media.playlistType).toBe("VOD");
@@ -141,12 +99,12 @@ describe("upload → queue → transcoder → READY", () => {
     ]);
     for (const entry of master.iFramePlaylists) {
       const uri = String(entry.uri ?? entry.attributes.URI);
-      const iframes = parseM3u8(await (await fetch(`${stack.baseUrl}/videos/${id}/${uri}`)).text());
+      const iframes = parseM3u8(await (await fetch(`${e2e.stack.baseUrl}/videos/${id}/${uri}`)).text());
       expect(iframes).toMatchObject({ iFramesOnly: true, endList: true, playlistType: "VOD" });
       expect(iframes.segments.length).toBeGreaterThan(0);
       const { byterange } = iframes.segments[0]!;
       const tier = uri.split("/")[0];
-      const part = await fetch(`${stack.baseUrl}/videos/${id}/${tier}/${iframes.segments[0]!.uri}`, {
+      const part = await fetch(`${e2e.stack.baseUrl}/videos/${id}/${tier}/${iframes.segments[0]!.uri}`, {
         headers: { Range: `bytes=${byterange!.offset}-${byterange!.offset + byterange!.length - 1}` },
       });
       expect(part.status).toBe(206);
@@ -154,22 +112,17 @@ describe("upload → queue → transcoder → READY", () => {
       expect([bytes.length, bytes[0]]).toEqual([byterange!.length, 0x47]);
     }
     // ffmpeg as a client (ffprobe, ffplay, mpv, downloaders) reads the duration of the served master.
-    const duration = execFileSync(
-      "ffprobe",
-      ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", `${stack.baseUrl}/videos/${id}/index.m3u8`],
-      { encoding: "utf8" },
-    );
-    expect(Number(duration.trim())).toBeCloseTo(8, 0);
+    expect(await mediaDuration("ffprobe", `${e2e.stack.baseUrl}/videos/${id}/index.m3u8`)).toBeCloseTo(8, 0);
 
-    const probe = ffprobe(`${stack.baseUrl}/videos/${id}/index.m3u8`);
+    const probe = ffprobe(`${e2e.stack.baseUrl}/videos/${id}/index.m3u8`);
     const heights = probe.streams.filter((s) => s.codec_type === "video").map((s) => s.height);
     expect(new Set(heights)).toEqual(new Set([240, 480, 720]));
     expect(probe.streams.some((s) => s.codec_type === "audio")).toBe(true);
 
-    const poster = new Uint8Array(await (await fetch(`${stack.baseUrl}/videos/${id}/poster.jpg`)).arrayBuffer());
+    const poster = new Uint8Array(await (await fetch(`${e2e.stack.baseUrl}/videos/${id}/poster.jpg`)).arrayBuffer());
     expect([poster[0], poster[1]]).toEqual([0xff, 0xd8]);
     // The plan's choice: the source is removed once the ladder exists.
-    expect(stack.r2Object(`sources/${id}`)).toBeNull();
+    expect(e2e.stack.r2Object(`sources/${id}`)).toBeNull();
   });
 
   it("fails random bytes named .mp4 permanently, with a reason the creator can read", async () => {

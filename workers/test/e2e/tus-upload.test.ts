@@ -7,23 +7,13 @@
  * a connection dies are lost with it, and the client sends them again.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "./fixture.ts";
+import { describe, expect, it } from "vitest";
+import { useTestStack } from "./fixture.ts";
 import { openFlakyLink, type FlakyLink } from "../../dev/flaky-link.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
 
 const MiB = 1024 * 1024;
-let stack: TestStack;
-let token: string;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  token = await stack.tokenFor("alice");
-});
-afterAll(async () => {
-  if (process.env.E2E_DEBUG) console.log(stack?.output());
-  await stack?.close();
-});
+const e2e = useTestStack({ user: { id: "alice" } });
 
 interface DropReport {
   id: string;
@@ -37,7 +27,10 @@ interface DropReport {
 
 /** Uploads `file` through a link that is cut once after `dropAfter` bytes; tus-js-client resumes by itself. */
 async function uploadThroughDrop(file: Buffer, opts: { chunkSize: number; dropAfter: number; checksum: boolean }): Promise<DropReport> {
-  const link: FlakyLink = await openFlakyLink({ host: "127.0.0.1", port: Number(new URL(stack.baseUrl).port) }, { upBytesPerSec: 4 * MiB });
+  const link: FlakyLink = await openFlakyLink(
+    { host: "127.0.0.1", port: Number(new URL(e2e.stack.baseUrl).port) },
+    { upBytesPerSec: 4 * MiB },
+  );
   try {
     let url = "";
     let drop: { upAtDrop: number; offsetAfterDrop: number } | null = null;
@@ -47,13 +40,13 @@ async function uploadThroughDrop(file: Buffer, opts: { chunkSize: number; dropAf
       link.dropAll();
       // The server notices the broken body and stores what it had read within a moment.
       await new Promise((r) => setTimeout(r, 300));
-      const res = await fetch(url, { method: "HEAD", headers: { Authorization: `Bearer ${token}`, "Tus-Resumable": "1.0.0" } });
+      const res = await fetch(url, { method: "HEAD", headers: { Authorization: `Bearer ${e2e.token}`, "Tus-Resumable": "1.0.0" } });
       drop.offsetAfterDrop = Number(res.headers.get("Upload-Offset"));
     }, 5);
-    const directPort = new URL(stack.baseUrl).port;
+    const directPort = new URL(e2e.stack.baseUrl).port;
     await tusUpload({
       endpoint: `http://127.0.0.1:${link.port}/api/video/uploads`,
-      token,
+      token: e2e.token,
       file,
       chunkSize: opts.chunkSize,
       checksum: opts.checksum,
@@ -72,7 +65,7 @@ async function uploadThroughDrop(file: Buffer, opts: { chunkSize: number; dropAf
 const digest = (file: Buffer) => ({ size: file.length, sha256: createHash("sha256").update(file).digest("hex") });
 
 async function video(id: string) {
-  const res = await fetch(`${stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`${e2e.stack.baseUrl}/api/videos/${id}`, { headers: { Authorization: `Bearer ${e2e.token}` } });
   return (await res.json()) as { status: string; sourceBytes: number };
 }
 
@@ -86,7 +79,7 @@ describe("tus-js-client through a link cut mid-chunk", () => {
     expect(report.offsetAfterDrop).toBeGreaterThan(10 * MiB);
     // Re-sent bytes plus a few requests' headers: far below a part (8 MiB) or a chunk.
     expect(report.overhead).toBeLessThan(1 * MiB);
-    expect(stack.r2Object(`sources/${report.id}`)).toEqual(digest(file));
+    expect(e2e.stack.r2Object(`sources/${report.id}`)).toEqual(digest(file));
     expect(await video(report.id)).toMatchObject({ status: "QUEUED", sourceBytes: file.length });
   });
 
@@ -100,7 +93,7 @@ describe("tus-js-client through a link cut mid-chunk", () => {
     // An unverifiable chunk is never appended: the server kept whole chunks only.
     expect(report.offsetAfterDrop % chunkSize).toBe(0);
     expect(report.overhead).toBeGreaterThanOrEqual(report.upAtDrop - report.offsetAfterDrop - 64 * 1024);
-    expect(stack.r2Object(`sources/${report.id}`)).toEqual(digest(file));
+    expect(e2e.stack.r2Object(`sources/${report.id}`)).toEqual(digest(file));
     expect(await video(report.id)).toMatchObject({ status: "QUEUED", sourceBytes: file.length });
   });
 });
