@@ -14,8 +14,15 @@ import { Link, usePoll } from "../lib/router.tsx";
 import { useSession } from "../lib/session.tsx";
 import { StatusBadge, statusWords } from "../components/Status.tsx";
 import { CostChart } from "../components/CostChart.tsx";
+import { InputField, Notice } from "../components/Fields.tsx";
 
 const currentMonth = () => new Date().toISOString().slice(0, 7);
+
+/** The budget's two numbers, as form fields. */
+const BUDGET_NUMBERS = [
+  { field: "cap", label: "admin.cap", name: "monthlyCapUsd", inputMode: "decimal", min: 0, step: "0.01" },
+  { field: "spike", label: "admin.spike", name: "spikeThresholdPct", inputMode: "numeric", min: 1, step: "1" },
+] as const;
 
 export function AdminPage() {
   const { t, lang } = useI18n();
@@ -89,11 +96,7 @@ export function AdminPage() {
   return (
     <section class="page admin-page">
       <h1>{t("admin.title")}</h1>
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notice kind="error">{error}</Notice>
 
       <div class="admin-grid">
         <div class="card" data-testid="spend">
@@ -105,32 +108,19 @@ export function AdminPage() {
 
         <form class="card" onSubmit={save} data-testid="budget-form" noValidate>
           <h2>{t("admin.budget")}</h2>
-          <label class="field">
-            <span>{t("admin.cap")}</span>
-            <input
-              name="monthlyCapUsd"
+          {BUDGET_NUMBERS.map((f) => (
+            <InputField
+              key={f.name}
+              label={t(f.label)}
+              name={f.name}
               type="number"
-              inputMode="decimal"
-              min={0}
-              step="0.01"
-              dir="ltr"
-              value={form.cap}
-              onInput={(e) => setForm({ ...form, cap: (e.currentTarget as HTMLInputElement).value })}
+              inputMode={f.inputMode}
+              min={f.min}
+              step={f.step}
+              value={form[f.field]}
+              onValue={(value) => setForm({ ...form, [f.field]: value })}
             />
-          </label>
-          <label class="field">
-            <span>{t("admin.spike")}</span>
-            <input
-              name="spikeThresholdPct"
-              type="number"
-              inputMode="numeric"
-              min={1}
-              step="1"
-              dir="ltr"
-              value={form.spike}
-              onInput={(e) => setForm({ ...form, spike: (e.currentTarget as HTMLInputElement).value })}
-            />
-          </label>
+          ))}
           <label class="choice">
             <input
               name="transcodingEnabled"
@@ -140,11 +130,7 @@ export function AdminPage() {
             />
             {t("admin.enabled")}
           </label>
-          {formError && (
-            <p class="notice error" role="alert">
-              {formError}
-            </p>
-          )}
+          <Notice kind="error">{formError}</Notice>
           {saved && (
             <p class="notice ok" role="status">
               {t("admin.saved")}
@@ -219,11 +205,7 @@ export function AdminPage() {
 
       <div class="card">
         <h2>{t("admin.jobs")}</h2>
-        {jobNotice && (
-          <p class="notice" role="status">
-            {jobNotice}
-          </p>
-        )}
+        <Notice kind="info">{jobNotice}</Notice>
         {jobs?.length === 0 && <p class="muted">{t("admin.noJobs")}</p>}
         {jobs && jobs.length > 0 && (
           // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: a wide table's scroll wrapper, focusable so keyboard users can scroll it (WCAG 2.1.1).

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { api } from "../lib/api.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { useSession } from "../lib/session.tsx";
+import { InputField, Notice } from "../components/Fields.tsx";
 
 export function SignInPage({ expired }: { expired: boolean }) {
   const { t } = useI18n();
@@ -40,21 +41,18 @@ export function SignInPage({ expired }: { expired: boolean }) {
       )}
       <p class="muted">{t("signin.intro")}</p>
       <form onSubmit={submit} noValidate>
-        <label class="field">
-          <span>{t("signin.user")}</span>
-          <input
-            name="userId"
-            autoComplete="username"
-            autoCapitalize="none"
-            spellcheck={false}
-            dir="ltr"
-            value={userId}
-            onInput={(e) => setUserId((e.currentTarget as HTMLInputElement).value)}
-            required
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? "signin-error" : undefined}
-          />
-        </label>
+        <InputField
+          label={t("signin.user")}
+          name="userId"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellcheck={false}
+          required
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? "signin-error" : undefined}
+          value={userId}
+          onValue={setUserId}
+        />
         <fieldset class="field">
           <legend>{t("signin.role")}</legend>
           <label class="choice">
@@ -66,11 +64,9 @@ export function SignInPage({ expired }: { expired: boolean }) {
             {t("signin.admin")}
           </label>
         </fieldset>
-        {error && (
-          <p id="signin-error" class="notice error" role="alert">
-            {error}
-          </p>
-        )}
+        <Notice kind="error" id="signin-error">
+          {error}
+        </Notice>
         <button type="submit" class="primary" disabled={busy}>
           {t("signin.submit")}
         </button>

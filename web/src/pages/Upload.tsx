@@ -9,6 +9,7 @@ import { checkFile } from "../lib/validate.ts";
 import { StatusPanel } from "../components/Status.tsx";
 import { useWatchedVideo } from "../lib/video-playback.ts";
 import { Player } from "../components/Player.tsx";
+import { Notice } from "../components/Fields.tsx";
 
 function useUploadState(): UploadState {
   const [state, setState] = useState(uploader.state);
@@ -101,11 +102,7 @@ export function UploadPage() {
               {t("upload.limits")}
             </p>
           </div>
-          {problem && (
-            <p class="notice error" role="alert">
-              {problem}
-            </p>
-          )}
+          <Notice kind="error">{problem}</Notice>
           {unfinished.length > 0 && (
             <div class="card" data-testid="unfinished">
               <h2>{t("upload.unfinished")}</h2>

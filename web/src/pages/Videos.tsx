@@ -5,6 +5,7 @@ import { useI18n } from "../lib/i18n.tsx";
 import { Link, usePoll } from "../lib/router.tsx";
 import { useSession } from "../lib/session.tsx";
 import { StatusBadge } from "../components/Status.tsx";
+import { Notice } from "../components/Fields.tsx";
 
 export function VideosPage() {
   const { t, lang } = useI18n();
@@ -49,16 +50,8 @@ export function VideosPage() {
   return (
     <section class="page videos-page">
       <h1>{t("videos.title")}</h1>
-      {notice && (
-        <p class="notice ok" role="status">
-          {notice}
-        </p>
-      )}
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notice kind="ok">{notice}</Notice>
+      <Notice kind="error">{error}</Notice>
       {videos === null && !error && <p class="muted">{t("common.loading")}</p>}
       {videos?.length === 0 && (
         <p>

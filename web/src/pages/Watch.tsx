@@ -3,6 +3,7 @@ import { useI18n } from "../lib/i18n.tsx";
 import { useWatchedVideo } from "../lib/video-playback.ts";
 import { Player } from "../components/Player.tsx";
 import { StatusPanel } from "../components/Status.tsx";
+import { Notice } from "../components/Fields.tsx";
 
 export function WatchPage({ id }: { id: string }) {
   const { t } = useI18n();
@@ -33,11 +34,7 @@ export function WatchPage({ id }: { id: string }) {
           {video.visibility === "private" && <span>{t("watch.private")}</span>}
         </p>
       )}
-      {error && (
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      )}
+      <Notice kind="error">{error}</Notice>
     </section>
   );
 }
