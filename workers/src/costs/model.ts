@@ -16,25 +16,21 @@ export const USAGE_KINDS = [
 ] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
 
+/** Which price each kind of usage is billed at, and in how many units that price is quoted. */
+const RATES: { [K in UsageKind]: { price: keyof Prices; perUnits: number } } = {
+  r2_class_a: { price: "r2ClassAPerMillion", perUnits: 1e6 },
+  r2_class_b: { price: "r2ClassBPerMillion", perUnits: 1e6 },
+  r2_storage_gb_month: { price: "r2StorageGbMonth", perUnits: 1 },
+  workers_requests: { price: "workersRequestsPerMillion", perUnits: 1e6 },
+  do_requests: { price: "durableObjectRequestsPerMillion", perUnits: 1e6 },
+  queue_operations: { price: "queueOperationsPerMillion", perUnits: 1e6 },
+  container_vcpu_seconds: { price: "containerVcpuSecond", perUnits: 1 },
+  container_gib_seconds: { price: "containerGibSecond", perUnits: 1 },
+};
+
 export function usdOf(kind: UsageKind, quantity: number, p: Prices): number {
-  switch (kind) {
-    case "r2_class_a":
-      return (quantity / 1e6) * p.r2ClassAPerMillion;
-    case "r2_class_b":
-      return (quantity / 1e6) * p.r2ClassBPerMillion;
-    case "r2_storage_gb_month":
-      return quantity * p.r2StorageGbMonth;
-    case "workers_requests":
-      return (quantity / 1e6) * p.workersRequestsPerMillion;
-    case "do_requests":
-      return (quantity / 1e6) * p.durableObjectRequestsPerMillion;
-    case "queue_operations":
-      return (quantity / 1e6) * p.queueOperationsPerMillion;
-    case "container_vcpu_seconds":
-      return quantity * p.containerVcpuSecond;
-    case "container_gib_seconds":
-      return quantity * p.containerGibSecond;
-  }
+  const rate = RATES[kind];
+  return (quantity / rate.perUnits) * p[rate.price];
 }
 
 /** A usage breakdown priced: dollars per kind and the total. */
