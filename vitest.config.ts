@@ -43,7 +43,12 @@ export default defineConfig(async () => {
         {
           test: {
             name: "node",
-            include: ["transcoder/src/**/*.test.ts", "workers/test/node/**/*.test.ts", "workers/test/e2e/**/*.test.ts"],
+            include: [
+              "transcoder/src/**/*.test.ts",
+              "web/src/**/*.test.ts",
+              "workers/test/node/**/*.test.ts",
+              "workers/test/e2e/**/*.test.ts",
+            ],
             environment: "node",
             testTimeout: 240_000,
             hookTimeout: 180_000,

@@ -203,3 +203,19 @@ export function toVideoResponse(row: VideoRow, playbackToken: string | null = nu
 function storedRenditions(value: unknown): Rendition[] {
   return Array.isArray(value) ? value.filter(isRendition) : [];
 }
+
+/** What playback checks before serving any file of a video (delivery/playback-state.ts). */
+export async function findPlaybackState(db: D1Database, id: string) {
+  return drizzle(db)
+    .select({
+      id: videos.id,
+      visibility: videos.visibility,
+      status: videos.status,
+      playable: videos.playable,
+      run: videos.run,
+      playbackVersion: videos.playbackVersion,
+    })
+    .from(videos)
+    .where(eq(videos.id, id))
+    .get();
+}

@@ -1,6 +1,5 @@
-import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { videos, type VideoRow } from "../db/schema.ts";
+import type { VideoRow } from "../db/schema.ts";
+import { findPlaybackState } from "../db/videos.ts";
 
 /** What playback needs to know about a video before serving any of its files. */
 export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "playable" | "run" | "playbackVersion">;
@@ -23,19 +22,7 @@ const remembered = new Map<string, { state: PlaybackState | null; until: number 
 export async function playbackState(env: Env, id: string, now = Date.now()): Promise<PlaybackState | null> {
   const hit = remembered.get(id);
   if (hit && hit.until > now) return hit.state;
-  const state =
-    (await drizzle(env.DB)
-      .select({
-        id: videos.id,
-        visibility: videos.visibility,
-        status: videos.status,
-        playable: videos.playable,
-        run: videos.run,
-        playbackVersion: videos.playbackVersion,
-      })
-      .from(videos)
-      .where(eq(videos.id, id))
-      .get()) ?? null;
+  const state = (await findPlaybackState(env.DB, id)) ?? null;
   if (remembered.size > 10_000) remembered.clear();
   remembered.set(id, { state, until: now + PLAYBACK_STATE_TTL_MS });
   return state;

@@ -1,6 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { videos } from "../db/schema.ts";
+import { countInStatus, findStalledJobs, nextWaitingJob } from "../db/jobs.ts";
 import { failureChange } from "../db/transitions.ts";
 import { transcodingGate } from "../costs/gate.ts";
 import { signJobToken } from "./job-token.ts";
@@ -27,21 +25,13 @@ export interface DispatchDeps {
 export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<string[]> {
   const now = deps.now ?? Date.now();
   const client = deps.client ?? transcoderFor(env);
-  const db = drizzle(env.DB);
   await recoverStalledJobs(env, now);
   const capacity = Math.max(1, Number(env.TRANSCODER_CONCURRENCY) || 1);
   const started: string[] = [];
 
   for (;;) {
-    const running = await db.select({ n: sql<number>`count(*)` }).from(videos).where(eq(videos.status, RUNNING)).get();
-    if ((running?.n ?? 0) >= capacity) break;
-    const next = await db
-      .select()
-      .from(videos)
-      .where(and(inArray(videos.status, WAITING), or(isNull(videos.nextAttemptAt), lte(videos.nextAttemptAt, now))))
-      .orderBy(desc(videos.priority), asc(videos.createdAt))
-      .limit(1)
-      .get();
+    if ((await countInStatus(env.DB, RUNNING)) >= capacity) break;
+    const next = await nextWaitingJob(env.DB, WAITING, now);
     if (!next) break;
 
     const gate = await transcodingGate(env, next, now);
@@ -85,12 +75,7 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
 
 /** A running attempt whose lease ran out lost its transcoder: retry it with backoff, or fail it after the last attempt. */
 export async function recoverStalledJobs(env: Env, now = Date.now()): Promise<void> {
-  const db = drizzle(env.DB);
-  const stalled = await db
-    .select()
-    .from(videos)
-    .where(and(eq(videos.status, RUNNING), lt(videos.leaseExpiresAt, now)))
-    .all();
+  const stalled = await findStalledJobs(env.DB, RUNNING, now);
   for (const job of stalled) {
     // A lost lease is a failed attempt like a failed report: the same retry-or-fail rule.
     const outcome = afterFailure({ attempts: job.attempts, reason: STALLED_REASON, retryBaseMs: jobTimings(env).retryBaseMs });

@@ -3,7 +3,7 @@
  *   contract/   imports nothing outside contract/ (its test suites may import vitest);
  *   transcoder/ never imports workers/ — it shares only contract/ with the Worker;
  *   web/        never imports workers/ (so never the database schema);
- *   workers/src: only db/ prepares SQL.
+ *   workers/src: only db/ queries (prepared SQL or drizzle).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -46,10 +46,10 @@ describe("import rules", () => {
 });
 
 describe("queries", () => {
-  it("only workers/src/db/ prepares SQL", () => {
-    const preparing = sources("workers/src").filter(
-      (file) => !file.startsWith("workers/src/db/") && /\.prepare\(/.test(readFileSync(join(ROOT, file), "utf8")),
+  it("only workers/src/db/ prepares SQL or builds drizzle queries", () => {
+    const querying = sources("workers/src").filter(
+      (file) => !file.startsWith("workers/src/db/") && /\.prepare\(|\bdrizzle\(/.test(readFileSync(join(ROOT, file), "utf8")),
     );
-    expect(preparing).toEqual([]);
+    expect(querying).toEqual([]);
   });
 });

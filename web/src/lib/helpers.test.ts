@@ -1,8 +1,8 @@
 /** The web app's pure helpers (no browser): formatting, the speed meter, file checks, and both dictionaries complete. */
 import { describe, expect, it } from "vitest";
-import { SpeedMeter, formatBytes, formatDuration, formatSpeed, formatTimeLeft } from "../../../web/src/lib/format.ts";
-import { MAX_UPLOAD_BYTES, checkFile, fileType, titleFromFilename } from "../../../web/src/lib/validate.ts";
-import { ar, en, placeholders, translate, type StringKey } from "../../../web/src/lib/strings.ts";
+import { SpeedMeter, formatBytes, formatDuration, formatSpeed, formatTimeLeft } from "./format.ts";
+import { MAX_UPLOAD_BYTES, checkFile, fileType, titleFromFilename } from "./validate.ts";
+import { ar, en, placeholders, translate, type StringKey } from "./strings.ts";
 
 describe("web formatting", () => {
   it("formats sizes, speeds, durations and time left", () => {
