@@ -2,6 +2,7 @@
  * Types that cross the Worker ↔ queue ↔ transcoder boundary. Defined once here and imported by
  * workers/ and transcoder/ alike, so both sides always agree on the wire shape.
  */
+import { isVideoId } from "./video.ts";
 
 /** The message put on the jobs queue when an upload completes. */
 export interface TranscodeJobMessage {
@@ -201,6 +202,15 @@ export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
       encodeSeconds: body.encodeSeconds,
       ...optionalInstanceType(body),
     };
+  });
+}
+
+/** Checks a job message from the queue (a wake-up naming the uploaded video). */
+export function parseJobMessage(body: unknown): Checked<TranscodeJobMessage> {
+  return checked(() => {
+    const videoId = isObject(body) ? body.videoId : undefined;
+    need(typeof videoId === "string" && isVideoId(videoId), "A job message must be {videoId: <video id>}.");
+    return { videoId: videoId as string };
   });
 }
 

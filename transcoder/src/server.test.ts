@@ -56,6 +56,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Video ids are UUIDs, as the Worker makes them. */
+const ID_INTRUDER = "11111111-1111-4111-8111-111111111111";
+const ID_FORGERY = "22222222-2222-4222-8222-222222222222";
+const ID_SHAPE = "33333333-3333-4333-8333-333333333333";
+const ID_VIDEO_A = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+const ID_VIDEO_B = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
+const ID_VIDEO_C = "cccccccc-cccc-4ccc-8ccc-cccccccccccc";
+const ID_ANOTHER_VIDEO = "dddddddd-dddd-4ddd-8ddd-dddddddddddd";
+
 function jobRequest(videoId: string, attempt = 1): TranscodeRequest {
   return { videoId, attempt, token: `${videoId}-token-${attempt}`, callbackBase: twin.callbackBase(videoId), segmentSeconds: 2 };
 }
@@ -85,12 +94,12 @@ describe("transcoder server", () => {
   });
 
   it("lets only the holder of the control key start or stop a job", async () => {
-    const req = jobRequest("intruder");
+    const req = jobRequest(ID_INTRUDER);
     const twinJob = twin.addJob(req.videoId, { source: small, tokens: [req.token] });
     for (const key of [null, "", "wrong-key", `${controlKey}x`, await transcoderControlKey("another-secret")]) {
       const start = await call("POST", "/jobs", req, key);
       expect(start).toMatchObject({ status: 401, json: { error: "unauthorized" } });
-      expect((await call("DELETE", "/jobs/intruder", undefined, key)).status).toBe(401);
+      expect((await call("DELETE", `/jobs/${ID_INTRUDER}`, undefined, key)).status).toBe(401);
     }
     const bearerless = await fetch(`${transcoder.url}/jobs`, {
       method: "POST",
@@ -104,20 +113,20 @@ describe("transcoder server", () => {
   });
 
   it("calls back only the Worker's own internal routes for the job's video", async () => {
-    const good = jobRequest("forgery");
-    const elsewhere = twin.callbackBase("forgery").replace("127.0.0.1", "localhost");
+    const good = jobRequest(ID_FORGERY);
+    const elsewhere = twin.callbackBase(ID_FORGERY).replace("127.0.0.1", "localhost");
     for (const callbackBase of [
       "http://169.254.169.254/latest/meta-data",
       elsewhere,
-      twin.callbackBase("another-video"),
-      `${twin.url}/internal/jobs/forgery/../../../admin`,
-      `${twin.url}/internal/jobs/forgery?x=1`,
-      `${twin.url.replace("http://", "http://user:pw@")}/internal/jobs/forgery`,
+      twin.callbackBase(ID_ANOTHER_VIDEO),
+      `${twin.url}/internal/jobs/${ID_FORGERY}/../../../admin`,
+      `${twin.url}/internal/jobs/${ID_FORGERY}?x=1`,
+      `${twin.url.replace("http://", "http://user:pw@")}/internal/jobs/${ID_FORGERY}`,
       `${twin.url}/api/videos`,
     ]) {
       const res = await call("POST", "/jobs", { ...good, callbackBase });
       expect(res.status, callbackBase).toBe(400);
-      expect((res.json as { message: string }).message).toBe(`callbackBase must be ${twin.url}/internal/jobs/forgery.`);
+      expect((res.json as { message: string }).message).toBe(`callbackBase must be ${twin.url}/internal/jobs/${ID_FORGERY}.`);
     }
     expect(transcoder.running.size).toBe(0);
     expect(parseTranscodeRequest({ ...good, callbackBase: `${good.callbackBase}/` }, twin.url).callbackBase).toBe(`${good.callbackBase}/`);
@@ -154,7 +163,7 @@ describe("transcoder server", () => {
   it("refuses a bad body with 400 and a sentence", async () => {
     const notJson = await call("POST", "/jobs", "{nope");
     expect(notJson).toEqual({ status: 400, json: { error: "bad_request", message: "The request body is not valid JSON." } });
-    const good = jobRequest("shape");
+    const good = jobRequest(ID_SHAPE);
     for (const bad of [
       [],
       { ...good, videoId: "../etc" },
@@ -173,20 +182,20 @@ describe("transcoder server", () => {
   });
 
   it("accepts a job, is idempotent on redelivery, busy at capacity, and cancels on DELETE", async () => {
-    const a = jobRequest("video-a");
+    const a = jobRequest(ID_VIDEO_A);
     const twinA = twin.addJob(a.videoId, { source: long, tokens: [a.token] });
-    expect(await call("POST", "/jobs", a)).toEqual({ status: 202, json: { accepted: true, videoId: "video-a" } });
-    expect(await call("POST", "/jobs", a)).toEqual({ status: 202, json: { accepted: true, videoId: "video-a" } });
+    expect(await call("POST", "/jobs", a)).toEqual({ status: 202, json: { accepted: true, videoId: ID_VIDEO_A } });
+    expect(await call("POST", "/jobs", a)).toEqual({ status: 202, json: { accepted: true, videoId: ID_VIDEO_A } });
     expect((await call("GET", "/health")).json).toMatchObject({ running: 1 });
 
-    const b = jobRequest("video-b");
+    const b = jobRequest(ID_VIDEO_B);
     const busy = await call("POST", "/jobs", b);
     expect(busy).toMatchObject({ status: 503, json: { error: "busy" } });
 
     // Once the encode is under way, cancel it.
     await waitFor(() => twinA.puts.some((p) => p.path.endsWith(".ts")), 60_000, "a first segment");
     expect(twinA.sourceRequests).toEqual([a.token]); // the redelivery did not start a second run
-    expect((await call("DELETE", "/jobs/video-a")).status).toBe(204);
+    expect((await call("DELETE", `/jobs/${ID_VIDEO_A}`)).status).toBe(204);
     await waitFor(() => readdirSync(workDir).length === 0, 15_000, "the job directory to be removed");
     expect(processesMentioning(workDir)).toEqual([]);
     expect((await call("GET", "/health")).json).toMatchObject({ running: 0 });
@@ -194,11 +203,11 @@ describe("transcoder server", () => {
   });
 
   it("replaces a running attempt with a newer one; only the newer one reports", async () => {
-    const first = jobRequest("video-c", 1);
-    const second = jobRequest("video-c", 2);
+    const first = jobRequest(ID_VIDEO_C, 1);
+    const second = jobRequest(ID_VIDEO_C, 2);
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const twinC = twin.addJob("video-c", {
+    const twinC = twin.addJob(ID_VIDEO_C, {
       source: small,
       tokens: [first.token, second.token],
       holdSource: (token) => (token === first.token ? held : undefined),

@@ -25,6 +25,7 @@
  * Errors are JSON `{error, message}`.
  */
 import { StatusError } from "../../contract/errors.ts";
+import { isVideoId } from "../../contract/video.ts";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -73,7 +74,6 @@ export interface TranscoderServer {
 
 /** Request bodies are small JSON; anything bigger is not a job. */
 const MAX_BODY_BYTES = 64 * 1024;
-const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_SEGMENT_SECONDS = 30;
 
 class HttpError extends StatusError {}
@@ -120,8 +120,8 @@ export function parseTranscodeRequest(body: unknown, publicUrl: string): Transco
   };
   if (typeof body !== "object" || body === null || Array.isArray(body)) return bad("The body must be a JSON object.");
   const b = body as Record<string, unknown>;
-  if (typeof b.videoId !== "string" || !VIDEO_ID.test(b.videoId)) {
-    return bad('videoId must be a string of 1-128 letters, digits, "-" or "_".');
+  if (typeof b.videoId !== "string" || !isVideoId(b.videoId)) {
+    return bad("videoId must be a video id (a UUID) as the Worker makes it.");
   }
   if (typeof b.attempt !== "number" || !Number.isInteger(b.attempt) || b.attempt < 1) return bad("attempt must be a positive integer.");
   if (typeof b.token !== "string" || b.token === "") return bad("token must be a non-empty string.");

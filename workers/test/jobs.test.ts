@@ -535,4 +535,18 @@ describe("queue consumer", () => {
     expect(result.explicitAcks.sort()).toEqual(["m1", "m2"]);
     expect(await findVideo(env.DB, id)).toMatchObject({ status: "READY", attempts: 0 });
   });
+
+  it("validates each message on arrival: a malformed one is acked and dropped, never retried", async () => {
+    await clearQueue();
+    const batch = createMessageBatch<TranscodeJobMessage>("transcode-jobs", [
+      { id: "bad-shape", timestamp: new Date(), attempts: 1, body: { video: "x" } as unknown as TranscodeJobMessage },
+      { id: "bad-id", timestamp: new Date(), attempts: 1, body: { videoId: "../../etc" } },
+      { id: "not-json", timestamp: new Date(), attempts: 1, body: "hello" as unknown as TranscodeJobMessage },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["bad-id", "bad-shape", "not-json"]);
+    expect(result.retryMessages).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 import { dispatchNext } from "./dispatch.ts";
-import type { TranscodeJobMessage } from "../../../contract/transcode.ts";
+import { parseJobMessage, type TranscodeJobMessage } from "../../../contract/transcode.ts";
 
 export const DEAD_LETTER_QUEUE = "transcode-jobs-dlq";
 
@@ -20,6 +20,14 @@ export async function consumeJobMessages(batch: MessageBatch<TranscodeJobMessage
     return;
   }
   for (const message of batch.messages) {
+    // Validated on arrival like every message that crosses a boundary: a malformed one is dropped
+    // (acked, logged), since retrying it can never make it right.
+    const checked = parseJobMessage(message.body);
+    if (!checked.ok) {
+      console.error(`dropped a malformed job message: ${checked.error}`);
+      message.ack();
+      continue;
+    }
     try {
       await dispatchNext(env);
       message.ack();
