@@ -24,6 +24,8 @@ export interface VideoResponse {
   playable: boolean;
   hlsUrl: string | null;
   posterUrl: string | null;
+  /** WebVTT of the seek thumbnails (cues pointing into `storyboard.jpg#xywh=x,y,w,h`); null until it exists. */
+  storyboardUrl: string | null;
   durationSec: number | null;
   renditions: RenditionSummary[];
   sourceBytes: number | null;

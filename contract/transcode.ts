@@ -69,6 +69,8 @@ export type TranscodeResult =
       encodeSeconds: number;
       /** The container instance type the encode ran on (priced by the Worker); absent locally. */
       instanceType?: string;
+      /** storyboard.jpg and storyboard.vtt were uploaded (absent: no storyboard, as from older transcoders). */
+      storyboard?: boolean;
     }
   | {
       ok: false;
@@ -97,8 +99,11 @@ export const JOB_ROUTES = {
   result: "result",
 } as const;
 
-/** Output files a job may write: the master playlist, the poster, a tier's playlist or segment. */
-export const OUTPUT_FILE = /^(index\.m3u8|poster\.jpg|[0-9]{1,4}p\/(index\.m3u8|iframes\.m3u8|seg_[0-9]{5}\.ts))$/;
+/**
+ * Output files a job may write: the master playlist, the poster, the storyboard (sprite and its
+ * WebVTT), a tier's playlist or segment.
+ */
+export const OUTPUT_FILE = /^(index\.m3u8|poster\.jpg|storyboard\.(jpg|vtt)|[0-9]{1,4}p\/(index\.m3u8|iframes\.m3u8|seg_[0-9]{5}\.ts))$/;
 
 /** Answer of the transcoder's `POST /jobs`: 202 accepted, 503 busy (at capacity, try later). */
 export interface TranscoderAccepted {
@@ -187,6 +192,7 @@ export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
       "sourceSha256 must be 64 lowercase hexadecimal digits.",
     );
     need(isNumberAtLeast(body.encodeSeconds, 0), "encodeSeconds must be a number of at least 0.");
+    need(body.storyboard === undefined || typeof body.storyboard === "boolean", "storyboard must be true or false.");
     return {
       ok: true,
       durationSec: body.durationSec,
@@ -201,6 +207,7 @@ export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
       sourceSha256: body.sourceSha256,
       encodeSeconds: body.encodeSeconds,
       ...optionalInstanceType(body),
+      ...(body.storyboard === undefined ? {} : { storyboard: body.storyboard as boolean }),
     };
   });
 }

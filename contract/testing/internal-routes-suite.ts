@@ -57,7 +57,7 @@ const malformedResults: unknown[] = [
   { ok: "yes" },
 ];
 // Dot segments are left out: the client resolves them before any route sees the URL.
-const badPaths = ["evil.html", "240p/seg_1.ts", "240p/seg_00000.m4s", "poster.png", "sources/x"];
+const badPaths = ["evil.html", "240p/seg_1.ts", "240p/seg_00000.m4s", "poster.png", "sources/x", "storyboard.png", "240p/storyboard.vtt"];
 
 export function internalRoutesSuite(name: string, worker: () => WorkerUnderTest): void {
   const call = (job: IssuedJob, route: string, token: string | null, init: RequestInit = {}) =>
@@ -116,6 +116,8 @@ export function internalRoutesSuite(name: string, worker: () => WorkerUnderTest)
       expect(stored.status).toBe(204);
       await stored.arrayBuffer();
       expect(new TextDecoder().decode((await worker().storedFile(job, "240p/index.m3u8")) ?? new Uint8Array())).toBe(playlist);
+      // The storyboard: its sprite and its WebVTT, beside the poster.
+      for (const path of ["storyboard.jpg", "storyboard.vtt"]) expect(await statusOf(put(job, path, job.token, "x")), path).toBe(204);
       for (const path of badPaths) {
         expect(await statusOf(put(job, path, job.token, "x")), path).toBe(400);
       }

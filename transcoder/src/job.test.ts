@@ -14,6 +14,7 @@ import { runJob, type JobDeps } from "./job.ts";
 import { chooseLadder } from "./ladder.ts";
 import { playlistSegments } from "./outputs.ts";
 import { probe } from "./probe.ts";
+import { parseStoryboardVtt } from "./storyboard.ts";
 import { makeClip, mediaDuration, processesMentioning } from "./testing/clips.ts";
 import { WorkerTwin, type TwinJob } from "./testing/worker-twin.ts";
 
@@ -83,6 +84,7 @@ describe("runJob", () => {
       sourceBytes: source.length,
       sourceSha256: createHash("sha256").update(source).digest("hex"),
       encodeSeconds: expect.any(Number),
+      storyboard: true,
     });
     expect(info.durationSec).toBeCloseTo(8, 0);
     expect(job.results).toEqual([{ token: request.token, result }]);
@@ -101,6 +103,11 @@ describe("runJob", () => {
     const firstSegment = job.puts.find((p) => p.path.endsWith(".ts"))!;
     expect(job.puts.find((p) => p.path === "index.m3u8")!.seq).toBeLessThan(firstSegment.seq);
     expect(job.puts.find((p) => p.path === "poster.jpg")!.contentType).toBe("image/jpeg");
+    // The storyboard: a JPEG sprite and its WebVTT, uploaded (before the result) with their types.
+    expect([...job.files.get("storyboard.jpg")!.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    expect(job.puts.find((p) => p.path === "storyboard.jpg")!.contentType).toBe("image/jpeg");
+    expect(job.puts.find((p) => p.path === "storyboard.vtt")!.contentType).toBe("text/vtt; charset=utf-8");
+    expect(parseStoryboardVtt(job.files.get("storyboard.vtt")!.toString()).map((c) => c.end)).toEqual([2, 4, 6, expect.closeTo(8, 1)]);
 
     for (const tier of ["240p", "360p"]) {
       const final = job.files.get(`${tier}/index.m3u8`)!.toString();

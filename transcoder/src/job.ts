@@ -1,6 +1,6 @@
 /**
- * One transcode job: download → probe → master → HLS encode (published while it runs) + poster
- * → final sweep (VOD playlists, I-frame playlists, the finished master) → report. The job's temp
+ * One transcode job: download → probe → master → HLS encode (published while it runs) + poster,
+ * then storyboard → final sweep (VOD playlists, I-frame playlists, the finished master) → report. The job's temp
  * dir is removed in every case.
  *
  * How a job ends:
@@ -30,6 +30,16 @@ import { writeFinishedPlaylists } from "./finish.ts";
 import { OutputPublisher, PLAYLIST_CONTENT_TYPE, POSTER_CONTENT_TYPE, TIER_PLAYLIST } from "./outputs.ts";
 import { NotAVideoError, probe } from "./probe.ts";
 import { ProgressReporter } from "./reporter.ts";
+import {
+  buildStoryboardArgs,
+  STORYBOARD_SPRITE,
+  STORYBOARD_SPRITE_CONTENT_TYPE,
+  STORYBOARD_VTT,
+  STORYBOARD_VTT_CONTENT_TYPE,
+  storyboardCues,
+  storyboardLayout,
+  writeStoryboardVtt,
+} from "./storyboard.ts";
 
 export interface JobDeps {
   ffmpegPath: string;
@@ -100,6 +110,43 @@ function checkOutputNames(renditions: readonly Rendition[], width: number, heigh
       throw new UnusableSourceError(`This video is too small to publish (${width}x${height} pixels).`);
     }
   }
+}
+
+interface StoryboardJob {
+  deps: JobDeps;
+  source: string;
+  outDir: string;
+  durationSec: number;
+  width: number;
+  height: number;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+/**
+ * Writes storyboard.jpg and storyboard.vtt into the output dir; resolves whether they exist. The
+ * storyboard only helps seeking: when ffmpeg fails on it the video is published without one (the
+ * player then seeks without pictures). A stopped job still stops.
+ */
+async function makeStoryboard(job: StoryboardJob): Promise<boolean> {
+  const layout = storyboardLayout(job.durationSec, job.width, job.height);
+  const startedAt = performance.now();
+  try {
+    await runFfmpeg({
+      ffmpegPath: job.deps.ffmpegPath,
+      args: buildStoryboardArgs({ input: job.source, output: join(job.outDir, STORYBOARD_SPRITE), layout }),
+      durationSec: job.durationSec,
+      logger: job.log,
+      signal: job.signal,
+    });
+  } catch (err) {
+    if (job.signal.aborted || !(err instanceof FfmpegError)) throw err;
+    job.log.warn("no storyboard: ffmpeg failed on it; the video is published without one", { error: err.message });
+    return false;
+  }
+  await writeFile(join(job.outDir, STORYBOARD_VTT), writeStoryboardVtt(storyboardCues(layout, job.durationSec)));
+  job.log.info("storyboard written", { ...layout, seconds: Math.round(performance.now() - startedAt) / 1000 });
+  return true;
 }
 
 /**
@@ -206,6 +253,21 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       signal: stop.signal,
     }).then(() => activePublisher.uploadFile("poster.jpg", POSTER_CONTENT_TYPE));
     poster.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
+    // The storyboard after the poster, still alongside the encode: one more decode of the source
+    // (≈ 1.5 CPU-s for a minute of 720p), kept off the first seconds, when the first segments count.
+    const storyboard = poster.then(() =>
+      makeStoryboard({
+        deps,
+        source,
+        outDir,
+        durationSec: info.durationSec,
+        width: info.width,
+        height: info.height,
+        log,
+        signal: stop.signal,
+      }),
+    );
+    storyboard.catch(() => undefined);
     log.info("master playlist uploaded", { seconds: elapsed() });
 
     // d + e. The encode, with its outputs published as they appear.
@@ -233,6 +295,12 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     }
     await poster;
     log.info("poster uploaded", { seconds: elapsed() });
+    const hasStoryboard = await storyboard;
+    if (hasStoryboard) {
+      await activePublisher.uploadFile(STORYBOARD_SPRITE, STORYBOARD_SPRITE_CONTENT_TYPE);
+      await activePublisher.uploadFile(STORYBOARD_VTT, STORYBOARD_VTT_CONTENT_TYPE);
+      log.info("storyboard uploaded", { seconds: elapsed() });
+    }
     const encodeSeconds = Math.round((performance.now() - encodeStartedAt) / 10) / 100;
     reporter.set(PHASES.encode.to);
     log.info("encode finished", { encodeSeconds });
@@ -262,6 +330,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       sourceBytes: downloaded.bytes,
       sourceSha256: downloaded.sha256,
       encodeSeconds,
+      storyboard: hasStoryboard,
     };
   } catch (err) {
     stopOn(err);

@@ -116,6 +116,35 @@ describe("internal routes", () => {
     return { id, token: twin.started[0].token };
   }
 
+  it("store the storyboard's sprite and WebVTT with their types; the card's storyboardUrl appears once a result says it exists", async () => {
+    const { id, token } = await running();
+    const card = async () =>
+      (await (await SELF.fetch(`${BASE}/api/videos/${id}`, { headers: { Authorization: `Bearer ${alice}` } })).json()) as {
+        storyboardUrl: string | null;
+      };
+    const put = (path: string, body: string) => internal(id, `files/${path}`, token, { method: "PUT", body });
+    expect((await put("storyboard.jpg", "\xff\xd8")).status).toBe(204);
+    expect((await put("storyboard.vtt", "WEBVTT\n")).status).toBe(204);
+    const vtt = await env.MEDIA.get(`videos/${id}/r1/storyboard.vtt`);
+    expect(vtt?.httpMetadata?.contentType).toBe("text/vtt; charset=utf-8");
+    await vtt?.body.cancel();
+    expect((await postJson(id, "progress", token, { progress: 50, playable: true })).status).toBe(200);
+    expect((await card()).storyboardUrl).toBeNull();
+    expect((await postJson(id, "result", token, { ...okResult, storyboard: true })).status).toBe(204);
+    expect((await card()).storyboardUrl).toBe(`/videos/${id}/storyboard.vtt`);
+    expect(await findVideo(env.DB, id)).toMatchObject({ status: "READY", hasStoryboard: true });
+  });
+
+  it("a result without a storyboard (an older transcoder, or ffmpeg failed on it) leaves storyboardUrl null", async () => {
+    const { id, token } = await running();
+    expect((await postJson(id, "result", token, okResult)).status).toBe(204);
+    const card = (await (await SELF.fetch(`${BASE}/api/videos/${id}`, { headers: { Authorization: `Bearer ${alice}` } })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(card).toMatchObject({ status: "READY", storyboardUrl: null });
+  });
+
   it("accept only the job's own token", async () => {
     const { id, token } = await running();
     expect((await internal(id, "source", null)).status).toBe(401);
@@ -279,6 +308,7 @@ describe("malformed reports", () => {
       [{ ...okResult, sourceSha256: "nope" }, /sourceSha256/],
       [{ ...okResult, encodeSeconds: -1 }, /encodeSeconds/],
       [{ ...okResult, instanceType: 42 }, /instanceType/],
+      [{ ...okResult, storyboard: "yes" }, /storyboard/],
       [{ ok: false, error: "", permanent: false }, /error/],
       [{ ok: false, error: "ffmpeg crashed" }, /permanent/],
       [{ ok: "yes" }, /ok/],
@@ -308,6 +338,8 @@ describe("malformed reports", () => {
   it("the shared validator keeps only the known fields", () => {
     const extra = { ...okResult, renditions: okResult.ok ? [{ ...okResult.renditions[0], secret: 1 }] : [], debug: "x" };
     expect(parseTranscodeResult(extra)).toEqual({ ok: true, value: okResult });
+    expect(parseTranscodeResult({ ...okResult, storyboard: true })).toEqual({ ok: true, value: { ...okResult, storyboard: true } });
+    expect(parseTranscodeResult({ ...okResult, storyboard: false })).toEqual({ ok: true, value: { ...okResult, storyboard: false } });
     expect(parseTranscodeResult({ ok: false, error: "ffmpeg crashed", permanent: false, encodeSeconds: 2, extra: 1 })).toEqual({
       ok: true,
       value: { ok: false, error: "ffmpeg crashed", permanent: false, encodeSeconds: 2 },

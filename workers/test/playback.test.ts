@@ -10,20 +10,37 @@ const { alice, bob, admin } = await usualUsers();
 const SEGMENT = new Uint8Array(1000).map((_, i) => i % 251);
 
 /** A transcoded video: its row in D1 and its HLS files in R2. */
-async function videoWithOutputs(opts: { status?: string; playable?: boolean; visibility?: "public" | "private" } = {}): Promise<string> {
+const STORYBOARD_VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nstoryboard.jpg#xywh=0,0,160,90\n";
+
+async function videoWithOutputs(
+  opts: { status?: string; playable?: boolean; visibility?: "public" | "private"; storyboard?: boolean } = {},
+): Promise<string> {
   const id = crypto.randomUUID();
   const now = Date.now();
   await env.DB.prepare(
-    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, run, upload_expires_at, created_at, updated_at)
-     VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', ?, ?, ?, 1, 1, ?, ?, ?)`,
+    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, run, upload_expires_at, created_at, updated_at, has_storyboard)
+     VALUES (?, 'alice', 't', 't.mp4', 'video/mp4', ?, ?, ?, 1, 1, ?, ?, ?, ?)`,
   )
-    .bind(id, opts.status ?? "READY", (opts.playable ?? true) ? 1 : 0, opts.visibility ?? "public", now + 1e9, now, now)
+    .bind(
+      id,
+      opts.status ?? "READY",
+      (opts.playable ?? true) ? 1 : 0,
+      opts.visibility ?? "public",
+      now + 1e9,
+      now,
+      now,
+      opts.storyboard ? 1 : 0,
+    )
     .run();
   const put = (path: string, body: string | Uint8Array) => env.MEDIA.put(`videos/${id}/r1/${path}`, body);
   await put("index.m3u8", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=700000\n240p/index.m3u8\n");
   await put("240p/index.m3u8", "#EXTM3U\n#EXTINF:4,\nseg_00000.ts\n#EXT-X-ENDLIST\n");
   await put("240p/seg_00000.ts", SEGMENT);
   await put("poster.jpg", new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
+  if (opts.storyboard) {
+    await put("storyboard.jpg", new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
+    await put("storyboard.vtt", STORYBOARD_VTT);
+  }
   await env.MEDIA.put(sourceKey(id), "the source");
   return id;
 }
@@ -64,6 +81,47 @@ describe("HLS delivery", () => {
     expect(poster.headers.get("Content-Type")).toBe("image/jpeg");
     expect(poster.headers.get("Cache-Control")).toBe("public, max-age=604800");
     await poster.body?.cancel();
+  });
+
+  it("serves the storyboard (sprite and WebVTT) with their types and the poster's cache policy", async () => {
+    const id = await videoWithOutputs({ storyboard: true });
+    const vtt = await get(`/videos/${id}/storyboard.vtt`);
+    expect(vtt.status).toBe(200);
+    expect(vtt.headers.get("Content-Type")).toBe("text/vtt; charset=utf-8");
+    expect(vtt.headers.get("Cache-Control")).toBe("public, max-age=604800");
+    expect(vtt.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(await vtt.text()).toBe(STORYBOARD_VTT);
+    const fromCache = await untilHit(`/videos/${id}/storyboard.vtt`);
+    expect(fromCache.headers.get("Content-Type")).toBe("text/vtt; charset=utf-8");
+    await fromCache.body?.cancel();
+    const sprite = await get(`/videos/${id}/storyboard.jpg`);
+    expect(sprite.status).toBe(200);
+    expect(sprite.headers.get("Content-Type")).toBe("image/jpeg");
+    expect(sprite.headers.get("Cache-Control")).toBe("public, max-age=604800");
+    await sprite.body?.cancel();
+    // While a run is still processing, the poster's short policy.
+    const processing = await videoWithOutputs({ status: "PROCESSING", playable: true, storyboard: true });
+    const early = await get(`/videos/${processing}/storyboard.vtt`);
+    expect(early.headers.get("Cache-Control")).toBe("public, max-age=60");
+    await early.body?.cancel();
+    expect((await get(`/videos/${id}/storyboard.png`)).status).toBe(404);
+  });
+
+  it("gives the owner a signed storyboardUrl for a private video, null for a video without one", async () => {
+    const id = await videoWithOutputs({ visibility: "private", storyboard: true });
+    const video = (await (await get(`/api/videos/${id}`, { Authorization: `Bearer ${alice}` })).json()) as { storyboardUrl: string };
+    expect(video.storyboardUrl).toMatch(new RegExp(`^/videos/${id}/p/[^/]+/storyboard\\.vtt$`));
+    const vtt = await get(video.storyboardUrl);
+    expect(vtt.status).toBe(200);
+    expect(await vtt.text()).toBe(STORYBOARD_VTT);
+    // The cues name the sprite relatively: it resolves under the same signed path.
+    expect((await get(video.storyboardUrl.replace(/storyboard\.vtt$/, "storyboard.jpg"))).status).toBe(200);
+    expect((await get(`/videos/${id}/storyboard.vtt`)).status).toBe(403);
+    const without = await videoWithOutputs();
+    const card = (await (await get(`/api/videos/${without}`, { Authorization: `Bearer ${alice}` })).json()) as {
+      storyboardUrl: string | null;
+    };
+    expect(card.storyboardUrl).toBeNull();
   });
 
   it("answers Range with 206 from R2 and from the cache, 416 when unsatisfiable, HEAD without a body", async () => {

@@ -209,6 +209,8 @@ describe("videos", () => {
         "playable",
         "hlsUrl",
         "posterUrl",
+        // Added with the storyboard (contract §3.1: "the card has storyboardUrl once it exists").
+        "storyboardUrl",
         "durationSec",
         "renditions",
         "sourceBytes",
@@ -218,7 +220,15 @@ describe("videos", () => {
         "readyAt",
       ].sort(),
     );
-    expect(video).toMatchObject({ id, ownerId: "alice", status: "UPLOADING", progress: 0, playable: false, visibility: "public" });
+    expect(video).toMatchObject({
+      id,
+      ownerId: "alice",
+      status: "UPLOADING",
+      progress: 0,
+      playable: false,
+      visibility: "public",
+      storyboardUrl: null,
+    });
     expect(video.message).toMatch(/upload/i);
     expect((await api(bob, `/videos/${id}`)).status).toBe(404);
     expect((await api(alice, `/videos/not-an-id`)).status).toBe(404);

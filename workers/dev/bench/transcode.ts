@@ -2,12 +2,13 @@
  * Transcode speed and quality: our one-decode ladder vs the plan's three sequential ffmpeg passes
  * (libx264 default preset, 10 s segments), on the same 60 s 720p30 source, in one run.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { probe } from "../../../transcoder/src/probe.ts";
 import { chooseLadder } from "../../../transcoder/src/ladder.ts";
 import { buildHlsArgs } from "../../../transcoder/src/ffmpeg.ts";
+import { buildStoryboardArgs, STORYBOARD_SPRITE, storyboardLayout } from "../../../transcoder/src/storyboard.ts";
 import { SEGMENT_SECONDS } from "../../src/jobs/policy.ts";
 import { cpuTimedFfmpeg, ssim, timedFfmpeg } from "./media.ts";
 import type { Row } from "./table.ts";
@@ -107,5 +108,19 @@ export async function transcodeRows(source: string, dir: string): Promise<Row[]>
       note: `Δ ${(oursSsim - planSsim).toFixed(4)} (target within 0.01)`,
     });
   }
+  rows.push(storyboardRow(source, info, ours));
   return rows;
+}
+
+/** The storyboard's one ffmpeg call on the same source: its bytes and its time. */
+export function storyboardRow(source: string, info: { durationSec: number; width: number; height: number }, dir: string): Row {
+  const layout = storyboardLayout(info.durationSec, info.width, info.height);
+  const { wall, cpu } = cpuTimedFfmpeg(buildStoryboardArgs({ input: source, output: join(dir, STORYBOARD_SPRITE), layout }), dir);
+  const bytes = statSync(join(dir, STORYBOARD_SPRITE)).size;
+  return {
+    metric: "storyboard of 60 s 720p30 (sprite bytes, encode time)",
+    ours: `${(bytes / 1024).toFixed(1)} KB, ${wall.toFixed(2)} s (${cpu.toFixed(1)} CPU-s)`,
+    baseline: "≤ 100 KB (issue 13)",
+    note: `${layout.count} frames of ${layout.tileWidth}x${layout.tileHeight}, one every ${layout.intervalSec} s, ${layout.columns}x${layout.rows} grid; made alongside the encode`,
+  };
 }

@@ -24,7 +24,7 @@ export type VideoChange =
   | {
       event: "succeeded";
       run: number;
-      result: { durationSec: number; renditions: Rendition[]; sourceSha256: string; encodeSeconds?: number };
+      result: { durationSec: number; renditions: Rendition[]; sourceSha256: string; encodeSeconds?: number; storyboard?: boolean };
     }
   | { event: "retrying"; run: number; outcome: Extract<FailureOutcome, { event: "retrying" }> }
   | { event: "failed"; run: number; outcome: Extract<FailureOutcome, { event: "failed" }> }
@@ -103,6 +103,7 @@ function columnsFor(change: VideoChange, now: number) {
         renditions: change.result.renditions,
         sourceSha256: change.result.sourceSha256,
         encodeSeconds: change.result.encodeSeconds,
+        hasStoryboard: change.result.storyboard === true,
         message: MESSAGES.READY,
         error: null,
         leaseExpiresAt: null,

@@ -189,6 +189,8 @@ export function toVideoResponse(row: VideoRow, playbackToken: string | null = nu
     playable: row.playable,
     hlsUrl: row.playable ? `${base}/index.m3u8` : null,
     posterUrl: row.playable || row.status === "READY" ? `${base}/poster.jpg` : null,
+    // Only READY: the storyboard is uploaded last, and a later run (an admin's retry) has not made its own yet.
+    storyboardUrl: row.hasStoryboard && row.status === "READY" ? `${base}/storyboard.vtt` : null,
     durationSec: row.durationSec ?? null,
     renditions: storedRenditions(row.renditions).map(({ name, width, height, bandwidth }) => ({ name, width, height, bandwidth })),
     sourceBytes: row.sourceBytes ?? null,

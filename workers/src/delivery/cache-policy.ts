@@ -5,7 +5,7 @@
  * - A finished playlist (the video is READY): an hour, then served stale for a day while revalidated.
  * - A playlist of a video still being transcoded grows every few seconds: 2 s, so players see new
  *   segments, and never "stale-while-revalidate" (it would hide the ENDLIST).
- * - A poster: a week.
+ * - A poster: a week; the storyboard (sprite and WebVTT) is written once per run like it, and kept as long.
  * While a video is still processing, segments get only 5 minutes in the browser: a failed attempt is
  * retried from scratch, and its segments must not outlive it in anyone's cache.
  */
@@ -13,7 +13,7 @@ export type FileKind = "playlist" | "segment" | "poster";
 
 export function fileKind(path: string): FileKind {
   if (path.endsWith(".m3u8")) return "playlist";
-  if (path.endsWith(".jpg")) return "poster";
+  if (path.endsWith(".jpg") || path.endsWith(".vtt")) return "poster";
   return "segment";
 }
 

@@ -5,6 +5,8 @@ const TYPES: Record<string, string> = {
   m4s: "video/iso.segment",
   mp4: "video/mp4",
   jpg: "image/jpeg",
+  // The storyboard's cues; a text type, so the charset is said.
+  vtt: "text/vtt; charset=utf-8",
 };
 
 export function contentTypeOf(path: string): string {

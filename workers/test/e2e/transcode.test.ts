@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { Parser } from "m3u8-parser";
 import { useTestStack } from "./fixture.ts";
 import { makeLavfiClip, mediaDuration } from "../../../transcoder/src/testing/clips.ts";
+import { parseStoryboardVtt } from "../../../transcoder/src/storyboard.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
 import type { VideoResponse } from "../../../contract/api.ts";
 
@@ -121,6 +122,20 @@ describe("upload → queue → transcoder → READY", () => {
 
     const poster = new Uint8Array(await (await fetch(`${e2e.stack.baseUrl}/videos/${id}/poster.jpg`)).arrayBuffer());
     expect([poster[0], poster[1]]).toEqual([0xff, 0xd8]);
+
+    // The storyboard, served by the same delivery: cues covering the video, regions inside the sprite.
+    expect(ready.storyboardUrl).toBe(`/videos/${id}/storyboard.vtt`);
+    const vtt = await fetch(`${e2e.stack.baseUrl}${ready.storyboardUrl}`);
+    expect(vtt.status).toBe(200);
+    expect(vtt.headers.get("content-type")).toBe("text/vtt; charset=utf-8");
+    expect(vtt.headers.get("cache-control")).toBe("public, max-age=604800");
+    const cues = parseStoryboardVtt(await vtt.text());
+    expect(cues.map((c) => c.start)).toEqual([0, 2, 4, 6]);
+    expect(cues.at(-1)!.end).toBeCloseTo(8, 0);
+    const spriteUrl = new URL(cues[0]!.url, `${e2e.stack.baseUrl}${ready.storyboardUrl}`).toString();
+    const sprite = ffprobe(spriteUrl).streams[0]!;
+    expect(sprite).toMatchObject({ width: 640, height: 90 });
+    for (const c of cues) expect(c.x + c.w <= sprite.width! && c.y + c.h <= sprite.height!).toBe(true);
     // The plan's choice: the source is removed once the ladder exists.
     expect(e2e.stack.r2Object(`sources/${id}`)).toBeNull();
   });

@@ -1,0 +1,1 @@
+ALTER TABLE `videos` ADD `has_storyboard` integer DEFAULT false NOT NULL;
