@@ -40,9 +40,6 @@ export interface VideoResponse {
  */
 export type ViewerCardResponse = Omit<VideoResponse, "sourceBytes" | "sourceSha256" | "error" | "message">;
 
-/** The fields a viewer card leaves out (`job` is only ever added to the admin's list). */
-export const OWNER_ONLY_FIELDS = ["sourceBytes", "sourceSha256", "error", "message", "job"] as const;
-
 /** POST /api/videos/:id/share (owner): a link that plays without an account until it expires. */
 export interface ShareRequest {
   /** 60 s to 30 days. */
