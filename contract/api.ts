@@ -35,6 +35,40 @@ export interface VideoResponse {
   readyAt: string | null;
 }
 
+/**
+ * GET /api/videos/:id (and `?share=<token>`) for anyone but the owner or an admin, signed in or not:
+ * a public video that is playable, or one opened with a valid share link. The owner's fields about
+ * the source, failures and the job are left out.
+ */
+export type ViewerCardResponse = Omit<VideoResponse, "sourceBytes" | "sourceSha256" | "error" | "message">;
+
+/** POST /api/videos/:id/share (owner): a link that plays without an account until it expires. */
+export interface ShareRequest {
+  /** 60 s to 30 days. */
+  expiresInSec: number;
+}
+
+/** 201 from POST /api/videos/:id/share. */
+export interface ShareResponse {
+  /** Absolute watch URL, `/watch/<id>?share=<token>`; DELETE /api/videos/:id/share voids every one. */
+  url: string;
+}
+
+/** GET /oembed?url=<watch URL>&format=json (oEmbed 1.0, type "video"). */
+export interface OEmbedResponse {
+  version: "1.0";
+  type: "video";
+  title: string;
+  provider_name: string;
+  /** An <iframe> of /embed/:id. */
+  html: string;
+  width: number;
+  height: number;
+  thumbnail_url: string;
+  thumbnail_width: number;
+  thumbnail_height: number;
+}
+
 /** GET /api/videos?limit=N&cursor=C: one page, newest first. */
 export interface VideoListResponse {
   videos: (VideoResponse & { job?: JobInfo })[];
@@ -42,7 +76,7 @@ export interface VideoListResponse {
   nextCursor: string | null;
 }
 
-/** GET /api/videos/:id/playback */
+/** GET /api/videos/:id/playback (and `?share=<token>`) */
 export interface PlaybackResponse {
   /** Absolute URL of the master playlist; for a private video it carries a signed, expiring token in its path. */
   url: string;

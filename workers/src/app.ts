@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { requireUser, type AppEnv } from "./http/auth.ts";
+import { optionalUser, requireUser, type AppEnv } from "./http/auth.ts";
 import { ApiError, renderError } from "./http/errors.ts";
 import { JOB_REPORT_LIMIT_BYTES, JSON_BODY_LIMIT_BYTES, jsonBodyLimit } from "./http/body-limit.ts";
 import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from "./tus/protocol.ts";
@@ -10,6 +10,8 @@ import { videos } from "./routes/videos.ts";
 import { internal } from "./routes/internal.ts";
 import { playback } from "./routes/playback.ts";
 import { admin } from "./routes/admin.ts";
+import { viewerPages } from "./routes/viewer-pages.ts";
+import { oembed } from "./routes/oembed.ts";
 import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
@@ -18,10 +20,11 @@ export const app = new Hono<AppEnv>();
 
 // Metering: every request counts; it is attributed to the video in its path only when the route
 // found that video and answered it (2xx/3xx). A 401/404 for a made-up id counts as "no video", so
-// random ids never create cost rows of their own. Counts are flushed in the background.
+// random ids never create cost rows of their own (nor does a page served without its video, which
+// marks itself `unattributed`). Counts are flushed in the background.
 app.use("*", async (c, next) => {
   await next();
-  count(c.res.status < 400 ? videoIdInPath(c.req.path) : null, "workers_requests");
+  count(c.res.status < 400 && c.get("unattributed") !== true ? videoIdInPath(c.req.path) : null, "workers_requests");
   if (countersDue()) c.executionCtx.waitUntil(flushCounters(c.env.DB, pricesFrom(c.env)));
 });
 
@@ -38,9 +41,12 @@ app.use(
   }),
 );
 app.use("/api/video/uploads/*", tusVersion);
-// Every /api route needs a user, except the dev login and tus OPTIONS (discovery).
+// Every /api route needs a user, except the dev login and tus OPTIONS (discovery), and the two a
+// viewer calls signed out ("answer without a token ... for a public video that is playable").
+const VIEWER_API = /^\/api\/videos\/[^/]+(\/playback)?$/;
 app.use("/api/*", async (c, next) => {
   if (c.req.method === "OPTIONS" || c.req.path === "/api/auth/dev-login") return next();
+  if ((c.req.method === "GET" || c.req.method === "HEAD") && VIEWER_API.test(c.req.path)) return optionalUser(c, next);
   return requireUser(c, next);
 });
 
@@ -56,6 +62,8 @@ app.route("/api/videos", videos);
 app.route("/api/admin", admin);
 app.route("/internal", internal);
 app.route("/videos", playback);
+app.route("/oembed", oembed);
+app.route("/", viewerPages);
 
 app.notFound((c) => renderError(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
 app.onError(renderError);

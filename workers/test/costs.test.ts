@@ -329,7 +329,7 @@ describe("request attribution", () => {
 
   it("never bills a made-up video id: 401/404 answers count as requests of no video", async () => {
     const ghost = crypto.randomUUID();
-    await SELF.fetch(`${BASE}/api/videos/${ghost}`); // 401: no token
+    await SELF.fetch(`${BASE}/api/videos/${ghost}`); // 404: signed out, no such video
     await SELF.fetch(`${BASE}/api/videos/${ghost}`, { headers: { Authorization: `Bearer ${alice}` } }); // 404
     await SELF.fetch(`${BASE}/videos/${ghost}/index.m3u8`); // 404
     await SELF.fetch(`${BASE}/api/video/uploads/${ghost}`, {

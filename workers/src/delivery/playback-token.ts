@@ -21,16 +21,49 @@ async function hmac(secret: string, message: string): Promise<string> {
     .replace(/=+$/, "");
 }
 
-const message = (videoId: string, version: number, exp: string) => `play:${videoId}:${version}:${exp}`;
+/**
+ * What a token opens: "play" a playlist path, "share" a watch link (the card and a playback URL).
+ * The purpose is part of the signed message, so one kind never passes as the other.
+ */
+type Purpose = "play" | "share";
 
+const message = (purpose: Purpose, videoId: string, version: number, exp: string) => `${purpose}:${videoId}:${version}:${exp}`;
+
+async function sign(secret: string, purpose: Purpose, videoId: string, version: number, expSec: number): Promise<string> {
+  const exp = expSec.toString(36);
+  return `${exp}.${await hmac(secret, message(purpose, videoId, version, exp))}`;
+}
+
+/** The token's expiry in seconds when it is valid now, else null. */
+async function verify(
+  secret: string,
+  purpose: Purpose,
+  videoId: string,
+  version: number,
+  token: string,
+  nowSec: number,
+): Promise<number | null> {
+  const [exp, sig, ...rest] = token.split(".");
+  if (!exp || !sig || rest.length || !/^[0-9a-z]{1,10}$/.test(exp)) return null;
+  const expSec = parseInt(exp, 36);
+  if (expSec < nowSec) return null;
+  const expected = await hmac(secret, message(purpose, videoId, version, exp));
+  // Constant-time comparison.
+  if (expected.length !== sig.length) return null;
+  let diff = 0;
+  for (let i = 0; i < sig.length; i++) diff |= expected.charCodeAt(i) ^ sig.charCodeAt(i);
+  return diff === 0 ? expSec : null;
+}
+
+/** `ttlSec`: shorter than PLAYBACK_TOKEN_TTL_SEC for a share link's viewer, so the URL ends with the link. */
 export async function signPlaybackToken(
   secret: string,
   videoId: string,
   version: number,
   nowSec = Math.floor(Date.now() / 1000),
+  ttlSec = PLAYBACK_TOKEN_TTL_SEC,
 ): Promise<string> {
-  const exp = (nowSec + PLAYBACK_TOKEN_TTL_SEC).toString(36);
-  return `${exp}.${await hmac(secret, message(videoId, version, exp))}`;
+  return sign(secret, "play", videoId, version, nowSec + ttlSec);
 }
 
 /** `version`: the video's current `playback_version`; a token signed under another one is refused. */
@@ -41,13 +74,34 @@ export async function verifyPlaybackToken(
   token: string,
   nowSec = Math.floor(Date.now() / 1000),
 ): Promise<boolean> {
-  const [exp, sig, ...rest] = token.split(".");
-  if (!exp || !sig || rest.length || !/^[0-9a-z]{1,10}$/.test(exp)) return false;
-  if (parseInt(exp, 36) < nowSec) return false;
-  const expected = await hmac(secret, message(videoId, version, exp));
-  // Constant-time comparison.
-  if (expected.length !== sig.length) return false;
-  let diff = 0;
-  for (let i = 0; i < sig.length; i++) diff |= expected.charCodeAt(i) ^ sig.charCodeAt(i);
-  return diff === 0;
+  return (await verify(secret, "play", videoId, version, token, nowSec)) !== null;
+}
+
+/** A share link lives from a minute to 30 days (POST /api/videos/:id/share). */
+export const SHARE_TTL_MIN_SEC = 60;
+export const SHARE_TTL_MAX_SEC = 30 * 24 * 60 * 60;
+
+/**
+ * The token of a share link (`/watch/<id>?share=<token>`): the same format as a playback token,
+ * signed with the same playback version, so revoking (or a visibility change) voids both at once.
+ */
+export async function signShareToken(
+  secret: string,
+  videoId: string,
+  version: number,
+  ttlSec: number,
+  nowSec = Math.floor(Date.now() / 1000),
+): Promise<string> {
+  return sign(secret, "share", videoId, version, nowSec + ttlSec);
+}
+
+/** The share link's expiry (seconds) when it is valid now under the video's current version, else null. */
+export async function verifyShareToken(
+  secret: string,
+  videoId: string,
+  version: number,
+  token: string,
+  nowSec = Math.floor(Date.now() / 1000),
+): Promise<number | null> {
+  return verify(secret, "share", videoId, version, token, nowSec);
 }

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { sign, verify } from "hono/jwt";
 import { ApiError } from "./errors.ts";
@@ -10,7 +11,8 @@ export interface AuthUser {
   role: Role;
 }
 
-export type AppEnv = { Bindings: Env; Variables: { user: AuthUser } };
+/** `unattributed`: the route answered (2xx) about no video it may show, though one is named in the path (metering). */
+export type AppEnv = { Bindings: Env; Variables: { user: AuthUser; unattributed: boolean } };
 
 /** User tokens carry this audience, so a per-job token can never pass as a user and vice versa. */
 const USER_AUDIENCE = "edge-video:user";
@@ -44,6 +46,18 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   c.set("user", user);
   await next();
 });
+
+/**
+ * For the routes a viewer may call signed out: no Authorization header means no user; a header
+ * that is there is checked as on every other route (an invalid or expired token is still 401).
+ */
+export const optionalUser = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.header("Authorization") === undefined) return next();
+  return requireUser(c, next);
+});
+
+/** The user behind `optionalUser` (or `requireUser`), null when signed out. */
+export const signedInUser = (c: Context<AppEnv>): AuthUser | null => (c.get("user") as AuthUser | undefined) ?? null;
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("user").role !== "admin") throw new ApiError(403, "forbidden", "This needs the admin role.");

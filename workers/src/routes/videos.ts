@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { requireAdmin, type AppEnv, type AuthUser } from "../http/auth.ts";
+import { requireAdmin, signedInUser, type AppEnv, type AuthUser } from "../http/auth.ts";
 import { cancelJob, prioritizeJob, retryJob } from "../jobs/lifecycle.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import { ApiError, notFound } from "../http/errors.ts";
@@ -8,10 +8,18 @@ import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { removeVideo } from "../videos/remove.ts";
 import { sanitizeText } from "../tus/protocol.ts";
-import type { JobInfo, PlaybackResponse, VideoListResponse, VideoResponse } from "../../../contract/api.ts";
+import type {
+  JobInfo,
+  PlaybackResponse,
+  ShareResponse,
+  VideoListResponse,
+  VideoResponse,
+  ViewerCardResponse,
+} from "../../../contract/api.ts";
 import { allowedActions } from "../videos/lifecycle.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
-import { signPlaybackToken } from "../delivery/playback-token.ts";
+import { SHARE_TTL_MAX_SEC, SHARE_TTL_MIN_SEC, signPlaybackToken, signShareToken } from "../delivery/playback-token.ts";
+import { toViewerCard, viewerGrant } from "../delivery/viewer-access.ts";
 
 export const videos = new Hono<AppEnv>();
 
@@ -34,9 +42,19 @@ videos.get("/", async (c) => {
   return c.json<VideoListResponse>({ videos: list, nextCursor });
 });
 
-videos.get("/:id", async (c) =>
-  c.json<VideoResponse>(await videoResponse(c.env, await visibleVideo(c.env, c.get("user"), c.req.param("id")))),
-);
+/**
+ * Signed in or not (app.ts makes the token optional here): the owner and admins get the full
+ * response; anyone else the viewer card of a public playable video, or of one opened with a valid
+ * `?share=` token; everything else is 404.
+ */
+videos.get("/:id", async (c) => {
+  const user = signedInUser(c);
+  const row = await findById(c.env, c.req.param("id"));
+  if (row && user && isMine(row, user)) return c.json<VideoResponse>(await videoResponse(c.env, row));
+  const grant = row ? await viewerGrant(c.env, row, c.req.query("share")) : null;
+  if (!row || !grant) throw notFound();
+  return c.json<ViewerCardResponse>(toViewerCard(row, grant.playbackToken));
+});
 
 videos.patch("/:id", async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"), { ownerOnly: true });
@@ -78,25 +96,54 @@ videos.delete("/:id", async (c) => {
   return c.body(null, 204);
 });
 
-/** The master playlist URL a player should load; private videos get a signed, expiring path. */
+/**
+ * The master playlist URL a player should load; private videos get a signed, expiring path.
+ * Signed in or not, like GET /:id: a public playable video plays for anyone, a private one for its
+ * owner (and admins) and for whoever holds a valid share link (until the link expires).
+ */
 videos.get("/:id/playback", async (c) => {
-  const user = c.get("user");
-  const id = c.req.param("id");
-  const row = isVideoId(id) ? await findVideo(c.env.DB, id) : undefined;
+  const user = signedInUser(c);
+  const row = await findById(c.env, c.req.param("id"));
   if (!row) throw notFound();
-  // A public video plays for anyone signed in; a private one for its owner (and admins).
-  const mine = row.ownerId === user.id || user.role === "admin";
-  if (!(mine || row.visibility === "public")) throw notFound();
+  const base = new URL(`/videos/${row.id}/`, c.req.url);
+  if (!(user && isMine(row, user))) {
+    // For anyone else a video that cannot play does not exist yet, as GET /api/videos/:id says
+    // (404), and its status sentence stays private.
+    const grant = await viewerGrant(c.env, row, c.req.query("share"));
+    if (!grant) throw notFound();
+    const path = grant.playbackToken ? `p/${grant.playbackToken}/index.m3u8` : "index.m3u8";
+    return c.json<PlaybackResponse>({ url: new URL(path, base).toString() });
+  }
   if (!(row.status === "READY" || (row.status === "PROCESSING" && row.playable))) {
-    // Only the owner (or an admin) learns why; for anyone else a video that cannot play does not
-    // exist yet, as GET /api/videos/:id says (404), and its status sentence stays private.
-    if (!mine) throw notFound();
+    // Only the owner (or an admin) learns why.
     throw new ApiError(409, "not_playable_yet", row.message || "The video cannot be played yet.");
   }
-  const base = new URL(`/videos/${row.id}/`, c.req.url);
   const path =
     row.visibility === "private" ? `p/${await signPlaybackToken(c.env.JWT_SECRET, row.id, row.playbackVersion)}/index.m3u8` : "index.m3u8";
   return c.json<PlaybackResponse>({ url: new URL(path, base).toString() });
+});
+
+/**
+ * "The owner makes an expiring share link": `/watch/<id>?share=<token>` plays without an account
+ * until it expires. The token is signed with the video's playback version, so DELETE /:id/share
+ * (or a visibility change) voids every link at once. A link may be made before the video is
+ * playable; it opens the video once it is.
+ */
+videos.post("/:id/share", async (c) => {
+  const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"), { ownerOnly: true });
+  const body = await c.req.json().catch(() => null);
+  const ttl = body && typeof body === "object" ? body.expiresInSec : undefined;
+  if (!(Number.isInteger(ttl) && ttl >= SHARE_TTL_MIN_SEC && ttl <= SHARE_TTL_MAX_SEC)) {
+    throw new ApiError(
+      400,
+      "invalid_expiry",
+      `expiresInSec must be a whole number of seconds from ${SHARE_TTL_MIN_SEC} (a minute) to ${SHARE_TTL_MAX_SEC} (30 days).`,
+    );
+  }
+  const token = await signShareToken(c.env.JWT_SECRET, row.id, row.playbackVersion, ttl);
+  const url = new URL(`/watch/${row.id}`, c.req.url);
+  url.searchParams.set("share", token);
+  return c.json<ShareResponse>({ url: url.toString() }, 201);
 });
 
 videos.post("/:id/cancel", async (c) => {
@@ -167,6 +214,11 @@ function jobInfo(row: VideoRow): JobInfo {
 async function videoResponse(env: Env, row: VideoRow): Promise<VideoResponse> {
   return toVideoResponse(row, row.visibility === "private" ? await signPlaybackToken(env.JWT_SECRET, row.id, row.playbackVersion) : null);
 }
+
+const findById = async (env: Env, id: string): Promise<VideoRow | undefined> => (isVideoId(id) ? findVideo(env.DB, id) : undefined);
+
+/** The owner and admins see everything about a video (the full response, the 409 sentence). */
+const isMine = (row: VideoRow, user: AuthUser): boolean => row.ownerId === user.id || user.role === "admin";
 
 /** The video if the caller may see it: its owner, or an admin unless `ownerOnly`. Others get 404, never 403. */
 export async function visibleVideo(env: Env, user: AuthUser, id: string, opts: { ownerOnly?: boolean } = {}): Promise<VideoRow> {

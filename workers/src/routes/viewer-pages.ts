@@ -1,0 +1,36 @@
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../http/auth.ts";
+import { findVideo } from "../db/videos.ts";
+import { isVideoId } from "../videos/ids.ts";
+import { toViewerCard, viewerGrant } from "../delivery/viewer-access.ts";
+import { appShell, pageResponse, previewTags, watchUrl } from "../delivery/viewer-page.ts";
+
+/**
+ * /watch/:id and /embed/:id: the web app's page (it routes both itself), with the video's link
+ * preview tags written in by the Worker when a signed-out viewer may watch it — a public playable
+ * video, or one opened with a valid `?share=` link. Any other video gets the plain shell: the page
+ * then asks the API itself (with the owner's token, if any), and a preview shows nothing.
+ */
+export const viewerPages = new Hono<AppEnv>();
+
+viewerPages.get("/watch/:id", (c) => page(c, c.req.param("id")));
+viewerPages.get("/embed/:id", (c) => page(c, c.req.param("id")));
+// Deeper or empty paths are the web app's own "not found".
+viewerPages.get("/watch/*", (c) => page(c, null));
+viewerPages.get("/embed/*", (c) => page(c, null));
+
+async function page(c: Context<AppEnv>, id: string | null): Promise<Response> {
+  const url = new URL(c.req.url);
+  const [shell, row] = await Promise.all([appShell(c.env, url), id && isVideoId(id) ? findVideo(c.env.DB, id) : undefined]);
+  const share = c.req.query("share");
+  const grant = row ? await viewerGrant(c.env, row, share) : null;
+  if (!row || !grant) {
+    // Answered, but about no video this caller may see: metered without one (see app.ts).
+    c.set("unattributed", true);
+    return pageResponse(shell, null);
+  }
+  const card = toViewerCard(row, grant.playbackToken);
+  const pageUrl = new URL(watchUrl(url.origin, row.id));
+  if (grant.share) pageUrl.searchParams.set("share", grant.share);
+  return pageResponse(shell, { tags: previewTags(url.origin, card, pageUrl.toString()), title: card.title });
+}

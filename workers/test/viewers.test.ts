@@ -1,0 +1,383 @@
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { BASE, usualUsers } from "./helpers.ts";
+import type { OEmbedResponse, ShareResponse, VideoResponse, ViewerCardResponse } from "../../contract/api.ts";
+import { signShareToken } from "../src/delivery/playback-token.ts";
+import { rollUpDay } from "../src/costs/ledger.ts";
+import { utcDay } from "../src/costs/meter.ts";
+
+const { alice, bob, admin } = await usualUsers();
+
+const RENDITIONS = [
+  { name: "240p", width: 426, height: 240, videoBitrate: 300_000, bandwidth: 400_000 },
+  { name: "720p", width: 1280, height: 720, videoBitrate: 2_500_000, bandwidth: 2_800_000 },
+];
+
+/** A transcoded video of alice's: its row in D1 and its HLS files in R2. */
+async function video(
+  opts: { status?: string; playable?: boolean; visibility?: "public" | "private"; title?: string; renditions?: unknown[] } = {},
+): Promise<string> {
+  const id = crypto.randomUUID();
+  const now = Date.now();
+  await env.DB.prepare(
+    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, run, renditions,
+       source_bytes, source_sha256, error, upload_expires_at, created_at, updated_at)
+     VALUES (?, 'alice', ?, 't.mp4', 'video/mp4', ?, ?, ?, 1, 1, ?, 1234, 'abc123', NULL, ?, ?, ?)`,
+  )
+    .bind(
+      id,
+      opts.title ?? "Cairo at night",
+      opts.status ?? "READY",
+      (opts.playable ?? true) ? 1 : 0,
+      opts.visibility ?? "public",
+      JSON.stringify(opts.renditions ?? RENDITIONS),
+      now + 1e9,
+      now,
+      now,
+    )
+    .run();
+  await env.MEDIA.put(`videos/${id}/r1/index.m3u8`, "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000\n240p/index.m3u8\n");
+  await env.MEDIA.put(`videos/${id}/r1/poster.jpg`, new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
+  return id;
+}
+
+const call = (token: string | null, path: string, init: RequestInit = {}) =>
+  SELF.fetch(`${BASE}${path}`, {
+    ...init,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), "Content-Type": "application/json", ...init.headers },
+  });
+
+const statusOf = async (res: Promise<Response>) => {
+  const r = await res;
+  await r.body?.cancel();
+  return r.status;
+};
+
+const CARD_FIELDS = [
+  "id",
+  "ownerId",
+  "title",
+  "visibility",
+  "status",
+  "progress",
+  "playable",
+  "hlsUrl",
+  "posterUrl",
+  "durationSec",
+  "renditions",
+  "createdAt",
+  "readyAt",
+].sort();
+
+async function share(id: string, expiresInSec = 3600): Promise<string> {
+  const res = await call(alice, `/api/videos/${id}/share`, { method: "POST", body: JSON.stringify({ expiresInSec }) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as ShareResponse).url;
+}
+
+const shareToken = (url: string) => new URL(url).searchParams.get("share") ?? "";
+
+describe("watching without an account", () => {
+  it("answers the viewer card of a public playable video, signed out or signed in as anyone", async () => {
+    const id = await video();
+    for (const token of [null, bob]) {
+      const res = await call(token, `/api/videos/${id}`);
+      expect(res.status).toBe(200);
+      const card = (await res.json()) as ViewerCardResponse;
+      expect(Object.keys(card).sort()).toEqual(CARD_FIELDS);
+      expect(card).toMatchObject({
+        id,
+        title: "Cairo at night",
+        hlsUrl: `/videos/${id}/index.m3u8`,
+        posterUrl: `/videos/${id}/poster.jpg`,
+      });
+      const playback = await call(token, `/api/videos/${id}/playback`);
+      expect(playback.status).toBe(200);
+      expect(await playback.json()).toEqual({ url: `${BASE}/videos/${id}/index.m3u8` });
+    }
+  });
+
+  it("keeps the full response for the owner and admins", async () => {
+    const id = await video();
+    for (const token of [alice, admin]) {
+      const full = (await (await call(token, `/api/videos/${id}`)).json()) as VideoResponse;
+      expect(full).toMatchObject({ sourceBytes: 1234, sourceSha256: "abc123", message: expect.any(String) });
+    }
+  });
+
+  it("is 404 for a private, not yet playable, deleted or malformed video; a bad token is still 401", async () => {
+    const privateId = await video({ visibility: "private" });
+    const processing = await video({ status: "PROCESSING", playable: false });
+    const failed = await video({ status: "FAILED", playable: false });
+    const deleted = await video();
+    expect(await statusOf(call(alice, `/api/videos/${deleted}`, { method: "DELETE" }))).toBe(204);
+    for (const id of [privateId, processing, failed, deleted, crypto.randomUUID(), "not-an-id"]) {
+      for (const token of [null, bob]) {
+        expect([id, await statusOf(call(token, `/api/videos/${id}`))]).toEqual([id, 404]);
+        expect([id, await statusOf(call(token, `/api/videos/${id}/playback`))]).toEqual([id, 404]);
+      }
+    }
+    const id = await video();
+    expect(await statusOf(call("garbage", `/api/videos/${id}`))).toBe(401);
+    expect(await statusOf(call("garbage", `/api/videos/${id}/playback`))).toBe(401);
+    // Only these two routes are open: the list, a change and the rest still need a user.
+    expect(await statusOf(call(null, "/api/videos"))).toBe(401);
+    expect(await statusOf(call(null, `/api/videos/${id}`, { method: "PATCH", body: "{}" }))).toBe(401);
+    expect(await statusOf(call(null, `/api/videos/${id}/share`, { method: "POST", body: "{}" }))).toBe(401);
+  });
+});
+
+describe("share links", () => {
+  it("lets anyone signed out see the card and play a private video until the owner revokes", async () => {
+    const id = await video({ visibility: "private" });
+    const url = await share(id);
+    expect(url).toMatch(new RegExp(`^${BASE}/watch/${id}\\?share=[0-9a-z]+\\.[\\w-]+$`));
+    const token = shareToken(url);
+    const card = (await (await call(null, `/api/videos/${id}?share=${token}`)).json()) as ViewerCardResponse;
+    expect(Object.keys(card).sort()).toEqual(CARD_FIELDS);
+    expect(card.hlsUrl).toMatch(new RegExp(`^/videos/${id}/p/[^/]+/index\\.m3u8$`));
+    expect(await statusOf(SELF.fetch(`${BASE}${card.posterUrl}`))).toBe(200);
+    const { url: playlist } = (await (await call(null, `/api/videos/${id}/playback?share=${token}`)).json()) as { url: string };
+    expect(playlist).toMatch(new RegExp(`^${BASE}/videos/${id}/p/[^/]+/index\\.m3u8$`));
+    expect(await statusOf(SELF.fetch(playlist))).toBe(200);
+
+    expect(await statusOf(call(alice, `/api/videos/${id}/share`, { method: "DELETE" }))).toBe(204);
+    expect(await statusOf(call(null, `/api/videos/${id}?share=${token}`))).toBe(404);
+    expect(await statusOf(call(null, `/api/videos/${id}/playback?share=${token}`))).toBe(404);
+    expect(await statusOf(SELF.fetch(playlist))).toBe(403);
+    // A new link works again.
+    expect(await statusOf(call(null, `/api/videos/${id}?share=${shareToken(await share(id))}`))).toBe(200);
+  });
+
+  it("refuses an expired, forged or other video's link with 404", async () => {
+    const id = await video({ visibility: "private" });
+    const nowSec = Math.floor(Date.now() / 1000);
+    const expired = await signShareToken(env.JWT_SECRET, id, 0, 60, nowSec - 120);
+    const forged = shareToken(await share(id)).replace(/\.[\w-]+$/, ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    const otherVideo = shareToken(await share(await video({ visibility: "private" })));
+    for (const token of [expired, forged, otherVideo, "", "garbage"]) {
+      expect(await statusOf(call(null, `/api/videos/${id}?share=${encodeURIComponent(token)}`))).toBe(404);
+      expect(await statusOf(call(bob, `/api/videos/${id}/playback?share=${encodeURIComponent(token)}`))).toBe(404);
+    }
+  });
+
+  it("gives no access to a video that cannot play yet, and lets only the owner make links, with 400 for bad lifetimes", async () => {
+    const processing = await video({ visibility: "private", status: "PROCESSING", playable: false });
+    expect(await statusOf(call(null, `/api/videos/${processing}?share=${shareToken(await share(processing))}`))).toBe(404);
+    const id = await video({ visibility: "private" });
+    const post = (token: string, body: unknown) =>
+      call(token, `/api/videos/${id}/share`, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body) });
+    expect(await statusOf(post(bob, { expiresInSec: 3600 }))).toBe(404);
+    expect(await statusOf(post(admin, { expiresInSec: 3600 }))).toBe(404);
+    for (const body of [
+      { expiresInSec: 59 },
+      { expiresInSec: 30 * 86400 + 1 },
+      { expiresInSec: 90.5 },
+      { expiresInSec: "3600" },
+      {},
+      "{nope",
+    ]) {
+      const res = await post(alice, body);
+      expect([body, res.status]).toEqual([body, 400]);
+      expect(((await res.json()) as { message: string }).message).toMatch(/30 days/);
+    }
+    expect(await statusOf(post(alice, { expiresInSec: 60 }))).toBe(201);
+    expect(await statusOf(post(alice, { expiresInSec: 30 * 86400 }))).toBe(201);
+  });
+});
+
+/** The <meta>/<link> tags of a page, from its raw HTML (no script runs). */
+function headTags(html: string): { meta: Map<string, string>; oembed: string | null } {
+  const meta = new Map<string, string>();
+  for (const [, key, content] of html.matchAll(/<meta (?:property|name)="([^"]+)" content="([^"]*)"/g)) meta.set(key, decodeHtml(content));
+  const link = /<link rel="alternate" type="application\/json\+oembed" href="([^"]+)"/.exec(html);
+  return { meta, oembed: link ? decodeHtml(link[1]) : null };
+}
+const decodeHtml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
+
+describe("watch and embed pages", () => {
+  it("carry the link preview tags of a public video in the raw HTML, before any script", async () => {
+    const id = await video();
+    for (const path of [`/watch/${id}`, `/embed/${id}`]) {
+      const res = await SELF.fetch(`${BASE}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
+      const html = await res.text();
+      const { meta, oembed } = headTags(html);
+      expect(meta.get("og:title")).toBe("Cairo at night");
+      expect(meta.get("og:type")).toBe("video.other");
+      expect(meta.get("og:url")).toBe(`${BASE}/watch/${id}`);
+      expect(meta.get("og:image")).toBe(`${BASE}/videos/${id}/poster.jpg`);
+      expect(meta.get("twitter:card")).toBe("player");
+      expect(meta.get("twitter:player")).toBe(`${BASE}/embed/${id}`);
+      expect(oembed).toBe(`${BASE}/oembed?url=${encodeURIComponent(`${BASE}/watch/${id}`)}&format=json`);
+      // In <head>, ahead of every script of the shell.
+      const firstTag = html.indexOf('property="og:title"');
+      expect(firstTag).toBeGreaterThan(html.indexOf("<head"));
+      expect(firstTag).toBeLessThan(html.indexOf("</head>"));
+      const firstScript = html.indexOf("<script");
+      if (firstScript >= 0) expect(firstTag).toBeLessThan(firstScript);
+      expect(html).toContain(`<title>Cairo at night</title>`);
+      // Still the web app's page.
+      expect(html).toContain('<div id="app">');
+    }
+  });
+
+  it("writes them into the web app's own shell from the static assets, ahead of its scripts", async () => {
+    const id = await video();
+    const shell = `<!doctype html><html><head><meta charset="utf-8" /><title>Edge Video</title><script>window.early = 1;</script></head><body><div id="app"></div><script type="module" src="/assets/main.js"></script></body></html>`;
+    const asked: string[] = [];
+    const ASSETS = {
+      fetch: async (input: RequestInfo | URL) => {
+        asked.push(new Request(input).url);
+        return new Response(shell, { headers: { "Content-Type": "text/html; charset=utf-8", ETag: '"shell"' } });
+      },
+    } as unknown as Fetcher;
+    const ctx = createExecutionContext();
+    const req = new Request(`${BASE}/watch/${id}`) as Request<unknown, IncomingRequestCfProperties>;
+    const res = await worker.fetch(req, { ...env, ASSETS }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(asked).toEqual([`${BASE}/`]);
+    expect(res.headers.get("ETag")).toBeNull();
+    const html = await res.text();
+    expect(html).toContain('<script type="module" src="/assets/main.js"></script>');
+    expect(headTags(html).meta.get("og:title")).toBe("Cairo at night");
+    expect(html.indexOf("og:title")).toBeLessThan(html.indexOf("window.early"));
+    expect(html).toContain("<title>Cairo at night</title>");
+  });
+
+  it("escapes a hostile title", async () => {
+    const title = `"><script>alert('x')</script><b a="`;
+    const id = await video({ title });
+    const html = await (await SELF.fetch(`${BASE}/watch/${id}`)).text();
+    expect(html).not.toContain("<script>alert");
+    expect(html).not.toContain(`"><b a="`);
+    expect(headTags(html).meta.get("og:title")).toBe(title);
+    expect(html).toContain("&lt;script&gt;alert(");
+  });
+
+  it("gives a private, unknown or not yet playable video the plain shell, without tags", async () => {
+    const ids = [await video({ visibility: "private" }), await video({ status: "PROCESSING", playable: false }), crypto.randomUUID()];
+    for (const path of [...ids.map((id) => `/watch/${id}`), `/embed/${ids[0]}`, "/watch/not-an-id", "/watch/a/b"]) {
+      const res = await SELF.fetch(`${BASE}${path}`);
+      expect([path, res.status]).toEqual([path, 200]);
+      const html = await res.text();
+      expect(html).toContain('<div id="app">');
+      expect(html).not.toMatch(/og:|twitter:|oembed/);
+    }
+  });
+
+  it("carries the tags of a private video opened with its share link (no oEmbed), and none once revoked", async () => {
+    const id = await video({ visibility: "private", title: "Family only" });
+    const url = await share(id);
+    const { meta, oembed } = headTags(await (await SELF.fetch(url)).text());
+    expect(meta.get("og:title")).toBe("Family only");
+    expect(meta.get("og:url")).toBe(url);
+    expect(meta.get("twitter:card")).toBe("summary_large_image");
+    expect(await statusOf(SELF.fetch(meta.get("og:image")!))).toBe(200);
+    expect(oembed).toBeNull();
+    expect(await statusOf(call(alice, `/api/videos/${id}/share`, { method: "DELETE" }))).toBe(204);
+    expect(await (await SELF.fetch(url)).text()).not.toMatch(/og:/);
+  });
+});
+
+describe("oEmbed", () => {
+  const oembed = (watch: string, extra = "") => SELF.fetch(`${BASE}/oembed?url=${encodeURIComponent(watch)}&format=json${extra}`);
+
+  it("describes a public video as oEmbed 1.0 video JSON, with CORS", async () => {
+    const id = await video({ title: `A "quoted" <title>` });
+    const res = await oembed(`${BASE}/watch/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    const body = (await res.json()) as OEmbedResponse;
+    expect(Object.keys(body).sort()).toEqual(
+      [
+        "version",
+        "type",
+        "title",
+        "provider_name",
+        "html",
+        "width",
+        "height",
+        "thumbnail_url",
+        "thumbnail_width",
+        "thumbnail_height",
+      ].sort(),
+    );
+    expect(body).toMatchObject({
+      version: "1.0",
+      type: "video",
+      title: `A "quoted" <title>`,
+      width: 1280,
+      height: 720,
+      thumbnail_url: `${BASE}/videos/${id}/poster.jpg`,
+      thumbnail_width: 854,
+      thumbnail_height: 480,
+    });
+    expect(body.html).toMatch(new RegExp(`^<iframe src="${BASE}/embed/${id}" width="1280" height="720" `));
+    expect(body.html).toContain('title="A &quot;quoted&quot; &lt;title&gt;"');
+  });
+
+  it("respects maxwidth and maxheight, keeping the aspect; falls back to 16:9 without renditions", async () => {
+    const id = await video();
+    expect(await (await oembed(`${BASE}/watch/${id}`, "&maxwidth=640")).json()).toMatchObject({ width: 640, height: 360 });
+    expect(await (await oembed(`${BASE}/watch/${id}`, "&maxwidth=1000&maxheight=180")).json()).toMatchObject({ width: 320, height: 180 });
+    const bare = await video({ renditions: [] });
+    expect(await (await oembed(`${BASE}/watch/${bare}`)).json()).toMatchObject({ width: 640, height: 360 });
+  });
+
+  it("is 404 for a private, unknown or unplayable video and for URLs that are not this site's watch pages; 501 for xml", async () => {
+    const publicId = await video();
+    const privateId = await video({ visibility: "private" });
+    const shared = await share(privateId);
+    const processing = await video({ status: "PROCESSING", playable: false });
+    for (const url of [
+      `${BASE}/watch/${privateId}`,
+      shared,
+      `${BASE}/watch/${processing}`,
+      `${BASE}/watch/${crypto.randomUUID()}`,
+      `https://elsewhere.example/watch/${publicId}`,
+      `${BASE}/embed/${publicId}`,
+      `${BASE}/watch/${publicId}/extra`,
+      "not a url",
+    ]) {
+      const res = await oembed(url);
+      expect([url, res.status]).toEqual([url, 404]);
+      expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+      await res.body?.cancel();
+    }
+    expect(await statusOf(SELF.fetch(`${BASE}/oembed`))).toBe(404);
+    const xml = await SELF.fetch(`${BASE}/oembed?url=${encodeURIComponent(`${BASE}/watch/${publicId}`)}&format=xml`);
+    expect(xml.status).toBe(501);
+    await xml.body?.cancel();
+  });
+});
+
+describe("metering of viewers' requests", () => {
+  const requestsOf = async (videoId: string) =>
+    (
+      await env.DB.prepare("SELECT coalesce(sum(quantity), 0) AS n FROM usage WHERE video_id = ? AND kind = 'workers_requests'")
+        .bind(videoId)
+        .first<{ n: number }>()
+    )?.n ?? 0;
+
+  it("bills a signed-out viewer's card, playback URL and page to the video; a page of no video to none", async () => {
+    const id = await video();
+    const ghost = crypto.randomUUID();
+    const privateId = await video({ visibility: "private" });
+    for (const path of [`/api/videos/${id}`, `/api/videos/${id}/playback`, `/watch/${id}`, `/watch/${ghost}`, `/embed/${privateId}`]) {
+      await statusOf(SELF.fetch(`${BASE}${path}`));
+    }
+    await rollUpDay(env, utcDay(Date.now())); // flushes this isolate's counters
+    expect(await requestsOf(id)).toBe(3);
+    expect(await requestsOf(ghost)).toBe(0);
+    expect(await requestsOf(privateId)).toBe(0);
+  });
+});
