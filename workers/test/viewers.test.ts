@@ -64,6 +64,7 @@ const CARD_FIELDS = [
   "playable",
   "hlsUrl",
   "posterUrl",
+  "storyboardUrl",
   "durationSec",
   "renditions",
   "createdAt",
