@@ -3,6 +3,7 @@ import { setUnauthorizedHandler } from "./lib/api.ts";
 import { clearSession, loadSession, saveSession, type Session } from "./lib/auth.ts";
 import { I18nProvider, useI18n } from "./lib/i18n.tsx";
 import { Link, navigate, usePath } from "./lib/router.tsx";
+import { matchRoute, needsSignIn, type Route as PageRoute } from "./lib/viewer.ts";
 import { SessionContext, useSession, type SessionCtx } from "./lib/session.tsx";
 import { SignInPage } from "./pages/SignIn.tsx";
 import { UploadPage } from "./pages/Upload.tsx";
@@ -44,7 +45,7 @@ export function App() {
 function Shell({ expired }: { expired: boolean }) {
   const { t, lang, setLang } = useI18n();
   const { session, signOut } = useSession();
-  const path = usePath();
+  const route = matchRoute(usePath());
   const [online, setOnline] = useState(navigator.onLine);
   useEffect(() => {
     const update = () => setOnline(navigator.onLine);
@@ -88,6 +89,11 @@ function Shell({ expired }: { expired: boolean }) {
           >
             {t("nav.language")}
           </button>
+          {!session && !needsSignIn(route) && (
+            <Link href="/" class="button ghost">
+              {t("nav.signIn")}
+            </Link>
+          )}
           {session && (
             <button type="button" class="ghost" title={t("nav.signedInAs", { user: session.userId })} onClick={() => signOut()}>
               {t("nav.signOut")}
@@ -101,19 +107,19 @@ function Shell({ expired }: { expired: boolean }) {
         </p>
       )}
       <main id="main" tabIndex={-1}>
-        {!session ? <SignInPage expired={expired} /> : <Route path={path} session={session} />}
+        {/* Watching needs no account: sign-in is asked only for uploading, "My videos" and admin. */}
+        {!session && needsSignIn(route) ? <SignInPage expired={expired} /> : <Route route={route} session={session} />}
       </main>
     </>
   );
 }
 
-function Route({ path, session }: { path: string; session: Session }) {
+function Route({ route, session }: { route: PageRoute; session: Session | null }) {
   const { t } = useI18n();
-  const watch = /^\/watch\/([^/]+)\/?$/.exec(path);
-  if (watch) return <WatchPage id={decodeURIComponent(watch[1])} key={watch[1]} />;
-  if (path === "/" || path === "/upload") return <UploadPage />;
-  if (path === "/videos") return <VideosPage />;
-  if (path === "/admin") return session.role === "admin" ? <AdminPage /> : <p class="notice error">{t("admin.forbidden")}</p>;
+  if (route.page === "watch" || route.page === "embed") return <WatchPage id={route.id} key={route.id} />;
+  if (route.page === "upload") return <UploadPage />;
+  if (route.page === "videos") return <VideosPage />;
+  if (route.page === "admin") return session?.role === "admin" ? <AdminPage /> : <p class="notice error">{t("admin.forbidden")}</p>;
   return (
     <section>
       <h1>{t("common.notFound")}</h1>

@@ -1,10 +1,16 @@
 import { render } from "preact";
-import { App } from "./App.tsx";
-import { loadHls } from "./components/Player.tsx";
+import { loadHls } from "./lib/hls-loader.ts";
 import "./styles.css";
 
-// Opening a video: start fetching the player now, alongside the app's first API calls (native HLS
-// on Safari makes it unused there, which costs one cached download).
-if (location.pathname.startsWith("/watch/")) void loadHls();
+const root = document.getElementById("app")!;
+const embed = /^\/embed\/([^/]+)\/?$/.exec(location.pathname);
 
-render(<App />, document.getElementById("app")!);
+if (embed) {
+  // The embed loads only its own code: none of the app's pages, nor the player engine until play.
+  void import("./embed/Embed.tsx").then(({ mountEmbed }) => mountEmbed(root, decodeURIComponent(embed[1])));
+} else {
+  // Opening a video: start fetching the player now, alongside the app's first API calls (native HLS
+  // on Safari makes it unused there, which costs one cached download).
+  if (location.pathname.startsWith("/watch/")) void loadHls();
+  void import("./App.tsx").then(({ App }) => render(<App />, root));
+}

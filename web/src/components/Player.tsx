@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type Hls from "hls.js";
 import type { ErrorData, HlsConfig } from "hls.js";
 import { useI18n } from "../lib/i18n.tsx";
+import { loadHls } from "../lib/hls-loader.ts";
 
 export const HLS_CONFIG: Partial<HlsConfig> = {
   startLevel: 0,
@@ -22,14 +23,6 @@ export const HLS_CONFIG: Partial<HlsConfig> = {
   backBufferLength: 30,
 };
 
-/**
- * The player engine's code (hls.js light, the biggest download of the watch page). Fetched once;
- * the watch route asks for it at startup, in parallel with the page's API calls, so that on a slow
- * link it is not queued behind them.
- */
-let hlsModule: Promise<typeof import("hls.js/light")> | null = null;
-export const loadHls = () => (hlsModule ??= import("hls.js/light"));
-
 interface Level {
   index: number;
   name: string;
@@ -44,7 +37,8 @@ function prefersNativeHls(video: HTMLVideoElement): boolean {
 
 const levelName = (l: { height: number; name?: string }) => (l.height ? `${l.height}p` : l.name || "?");
 
-export function Player(props: { url: string; poster?: string | null; title: string }) {
+/** `autoPlay`: start at once (the embed mounts the player when the viewer pressed play on its poster). */
+export function Player(props: { url: string; poster?: string | null; title: string; autoPlay?: boolean }) {
   const { t } = useI18n();
   const videoRef = useRef<HTMLVideoElement>(null);
   const hlsRef = useRef<Hls | null>(null);
@@ -153,7 +147,15 @@ export function Player(props: { url: string; poster?: string | null; title: stri
   return (
     <div class="player" data-engine={engine ?? ""} data-level={playing ?? ""}>
       {/* biome-ignore lint/a11y/useMediaCaption: creators upload no caption tracks yet; the player shows them once they exist. */}
-      <video ref={videoRef} controls playsInline preload="metadata" poster={props.poster ?? undefined} aria-label={props.title} />
+      <video
+        ref={videoRef}
+        controls
+        playsInline
+        autoPlay={props.autoPlay}
+        preload="metadata"
+        poster={props.poster ?? undefined}
+        aria-label={props.title}
+      />
       <div class="player-bar">
         {engine === "hls.js" && levels.length > 0 ? (
           <label class="inline-field">

@@ -11,8 +11,26 @@ import type {
   VideoResponse,
 } from "../../../contract/api.ts";
 import { StatusError } from "../../../contract/errors.ts";
+import { withShare } from "./viewer.ts";
 
 export type { BudgetSettings, CostEstimateResponse, CostsResponse, JobInfo, PlaybackResponse, VideoResponse };
+
+/**
+ * What a viewer who is not the owner gets for a public video, or one opened through a share link
+ * (contract §3.1: the details minus the source and error fields). Local until the contract has it.
+ */
+export type ViewerCard = Omit<VideoResponse, "sourceBytes" | "sourceSha256" | "error" | "message"> & { storyboardUrl?: string | null };
+
+/** The details as the owner (and admins) see them, or a viewer's card. */
+export type VideoCard = VideoResponse | ViewerCard;
+
+/** The owner's (or an admin's) details: only they carry the state sentence and the source fields. */
+export const isFullCard = (v: VideoCard): v is VideoResponse => "message" in v && "sourceBytes" in v;
+
+/** POST /api/videos/:id/share: a watch URL that plays without an account until it expires. */
+export interface ShareResponse {
+  url: string;
+}
 
 /** An answer of the API that is not a success: its status, `error` code and sentence. */
 export class ApiError extends StatusError {}
@@ -53,11 +71,17 @@ export const api = {
   videos: (token: string, cursor: string | null = null) => request<VideoListResponse>(token, "GET", listPath("", cursor)),
   /** Admin: a page of every video with its job bookkeeping (attempts, priority, last error). */
   jobs: (token: string, cursor: string | null = null) => request<VideoListResponse>(token, "GET", listPath("include=job&", cursor)),
-  video: (token: string, id: string) => request<VideoResponse>(token, "GET", `/api/videos/${encodeURIComponent(id)}`),
+  /** Signed out (no token) for a public video; `share` is the token of a share link. */
+  video: (token: string | null, id: string, share: string | null = null) =>
+    request<VideoCard>(token, "GET", withShare(`/api/videos/${encodeURIComponent(id)}`, share)),
   updateVideo: (token: string, id: string, patch: { title?: string; visibility?: "public" | "private" }) =>
     request<VideoResponse>(token, "PATCH", `/api/videos/${encodeURIComponent(id)}`, patch),
   deleteVideo: (token: string, id: string) => request<void>(token, "DELETE", `/api/videos/${encodeURIComponent(id)}`),
-  playback: (token: string, id: string) => request<PlaybackResponse>(token, "GET", `/api/videos/${encodeURIComponent(id)}/playback`),
+  playback: (token: string | null, id: string, share: string | null = null) =>
+    request<PlaybackResponse>(token, "GET", withShare(`/api/videos/${encodeURIComponent(id)}/playback`, share)),
+  /** Owner: a share link of a private video that works for `expiresInSec`. */
+  share: (token: string, id: string, expiresInSec: number) =>
+    request<ShareResponse>(token, "POST", `/api/videos/${encodeURIComponent(id)}/share`, { expiresInSec }),
   /** Owner: revokes every share link and signed playback URL of the video at once (204). */
   revokeLinks: (token: string, id: string) => request<void>(token, "DELETE", `/api/videos/${encodeURIComponent(id)}/share`),
   cancel: (token: string, id: string) => request<VideoResponse>(token, "POST", `/api/videos/${encodeURIComponent(id)}/cancel`),
@@ -95,4 +119,4 @@ export async function loadPages(
 }
 
 /** States in which a video will not change by itself any more. */
-export const isSettled = (v: VideoResponse) => v.status === "READY" || v.status === "FAILED" || v.status === "CANCELLED";
+export const isSettled = (v: Pick<VideoResponse, "status">) => v.status === "READY" || v.status === "FAILED" || v.status === "CANCELLED";

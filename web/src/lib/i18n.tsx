@@ -14,7 +14,11 @@ export interface I18n {
 const Ctx = createContext<I18n>({ lang: "en", t: (k, p) => translate("en", k, p), setLang: () => {} });
 
 function initialLang(): Locale {
-  const stored = localStorage.getItem(STORAGE_KEY);
+  // In an embed on another site the storage may be blocked: then the browser's language decides.
+  let stored: string | null = null;
+  try {
+    stored = localStorage.getItem(STORAGE_KEY);
+  } catch {}
   if (stored === "ar" || stored === "en") return stored;
   return navigator.language?.toLowerCase().startsWith("ar") ? "ar" : "en";
 }

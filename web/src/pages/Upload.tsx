@@ -6,6 +6,7 @@ import { Link } from "../lib/router.tsx";
 import { useSession } from "../lib/session.tsx";
 import { discardUnfinished, unfinishedUploads, uploader, type UploadState } from "../lib/uploader.ts";
 import { checkFile } from "../lib/validate.ts";
+import { isFullCard } from "../lib/api.ts";
 import { StatusPanel } from "../components/Status.tsx";
 import { useWatchedVideo } from "../lib/video-playback.ts";
 import { Player } from "../components/Player.tsx";
@@ -220,7 +221,7 @@ export function Processing({ id }: { id: string }) {
       <p class="notice ok" role="status">
         {t("upload.done")}
       </p>
-      {video ? <StatusPanel video={video} /> : <p class="muted">{t("status.checking")}</p>}
+      {video && isFullCard(video) ? <StatusPanel video={video} /> : <p class="muted">{t("status.checking")}</p>}
       {error && <p class="notice error">{error}</p>}
       {playUrl && video && <Player url={playUrl} poster={new URL("poster.jpg", playUrl).toString()} title={video.title} />}
       <div class="actions">

@@ -6,6 +6,7 @@ import { Link, usePoll } from "../lib/router.tsx";
 import { useSession } from "../lib/session.tsx";
 import { StatusBadge } from "../components/Status.tsx";
 import { Notice } from "../components/Fields.tsx";
+import { ShareControls } from "../components/Share.tsx";
 
 export function VideosPage() {
   const { t, lang } = useI18n();
@@ -91,6 +92,7 @@ export function VideosPage() {
                   {t("videos.delete")}
                 </button>
               </div>
+              <ShareControls video={v} key={v.visibility} />
             </div>
           </li>
         ))}

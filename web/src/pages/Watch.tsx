@@ -1,12 +1,20 @@
 import { formatDuration } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
+import { isFullCard } from "../lib/api.ts";
+import { useSession } from "../lib/session.tsx";
 import { useWatchedVideo } from "../lib/video-playback.ts";
 import { Player } from "../components/Player.tsx";
 import { StatusPanel } from "../components/Status.tsx";
 import { Notice } from "../components/Fields.tsx";
+import { ShareControls } from "../components/Share.tsx";
 
+/**
+ * One video, for anyone who may watch it: signed out for a public video or through a share link.
+ * The state panel and the private marker need the owner's details; the share controls the owner.
+ */
 export function WatchPage({ id }: { id: string }) {
   const { t } = useI18n();
+  const { session } = useSession();
   const { video, playUrl, error, notFound } = useWatchedVideo(id, 3000);
 
   if (notFound)
@@ -17,6 +25,8 @@ export function WatchPage({ id }: { id: string }) {
     );
   const title = video?.title ?? "";
   const poster = playUrl ? new URL("poster.jpg", playUrl).toString() : null;
+  const full = video && isFullCard(video) ? video : null;
+  const mine = video !== null && session !== null && video.ownerId === session.userId;
   return (
     <section class="page watch-page" data-video-id={id}>
       <h1 dir="auto">{title || t("watch.title")}</h1>
@@ -27,13 +37,14 @@ export function WatchPage({ id }: { id: string }) {
           <p class="notice">{t("watch.stillProcessing")}</p>
         </div>
       )}
-      {video && (video.status !== "READY" || !playUrl) && <StatusPanel video={video} />}
+      {full && (full.status !== "READY" || !playUrl) && <StatusPanel video={full} />}
       {video && (
         <p class="meta muted">
           {video.durationSec !== null && <span>{t("watch.duration", { duration: formatDuration(video.durationSec) })}</span>}
-          {video.visibility === "private" && <span>{t("watch.private")}</span>}
+          {full && full.visibility === "private" && <span>{t("watch.private")}</span>}
         </p>
       )}
+      {mine && <ShareControls video={video} key={video.visibility} />}
       <Notice kind="error">{error}</Notice>
     </section>
   );

@@ -16,6 +16,7 @@ import type { VideoResponse } from "../../../contract/api.ts";
 
 // Functions passed to page.evaluate run in the page; this project has no DOM lib, so they see it as `any`.
 declare const document: any;
+declare const navigator: any;
 
 let stack: TestStack;
 let browser: Browser;
@@ -156,6 +157,70 @@ describe("web app in Chromium", () => {
     await context.close();
   });
 
+  it("signed out, watch and embed pages never ask to sign in; the embed has no app chrome", async () => {
+    const { context, page } = await newPage(browser, stack.baseUrl, PHONE);
+    await page.goto(`/watch/${aliceVideoId}`);
+    await page.locator(".watch-page").waitFor();
+    expect(await page.getByLabel("User name").count()).toBe(0);
+    // The way to sign in stays one tap away.
+    await page.getByRole("link", { name: "Sign in" }).waitFor();
+    await page.goto(`/embed/${aliceVideoId}`);
+    await page.locator(".embed-page").waitFor();
+    expect(await page.locator("header, nav, footer").count()).toBe(0);
+    expect(await page.getByLabel("User name").count()).toBe(0);
+    // The title links to the watch page, in a new tab.
+    const title = page.locator(".embed-title");
+    expect(await title.getAttribute("href")).toBe(`/watch/${aliceVideoId}`);
+    expect(await title.getAttribute("target")).toBe("_blank");
+    // Uploading still asks for an account.
+    await page.goto("/");
+    await page.getByLabel("User name").waitFor();
+    await context.close();
+  });
+
+  // needs view-k: the API answers a signed-out viewer of a public video (contract §3.1).
+  it.skip("signed out, a public video plays on its watch page and in its embed, without the owner's parts", async () => {
+    const { context, page } = await newPage(browser, stack.baseUrl, PHONE);
+    await page.goto(`/watch/${aliceVideoId}`);
+    await waitForPlayback(page);
+    expect(await page.locator("h1").textContent()).toBe("Trip to Aswan");
+    expect(await page.locator(".meta").textContent()).toContain("Duration 0:08");
+    expect(await page.locator(".status-panel").count()).toBe(0);
+    expect(await page.getByTestId("share").count()).toBe(0);
+    await screenshot(page, "watch-signed-out-phone-en");
+    // The embed: the poster first, the player once play is pressed.
+    await page.goto(`/embed/${aliceVideoId}`);
+    await page.getByRole("button", { name: "Play “Trip to Aswan”" }).click();
+    await waitForPlayback(page);
+    expect(await page.locator(".embed-title").textContent()).toBe("Trip to Aswan");
+    await screenshot(page, "embed-signed-out-phone-en");
+    await context.close();
+  });
+
+  it("another user watches a public video without the owner's parts; the owner copies its watch URL", async () => {
+    const viewer = await newPage(browser, stack.baseUrl, PHONE);
+    await signIn(viewer.page, "bob");
+    await viewer.page.goto(`/watch/${aliceVideoId}`);
+    await waitForPlayback(viewer.page);
+    expect(await viewer.page.locator(".status-panel").count()).toBe(0);
+    expect(await viewer.page.getByTestId("share").count()).toBe(0);
+    await viewer.context.close();
+
+    const { context, page } = await newPage(browser, stack.baseUrl, DESKTOP);
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.baseUrl });
+    await signIn(page, "alice");
+    await page.goto(`/watch/${aliceVideoId}`);
+    await page.getByRole("button", { name: "Share link" }).click();
+    const watchUrl = `${stack.baseUrl}/watch/${aliceVideoId}`;
+    await expect.poll(() => page.getByTestId("share-url").inputValue()).toBe(watchUrl);
+    await page.getByText("Link copied. Anyone with it can watch.").waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(watchUrl);
+    // A public video has no share links to revoke.
+    expect(await page.getByRole("button", { name: "Revoke links" }).count()).toBe(0);
+    await screenshot(page, "watch-share-public-desktop-en");
+    await context.close();
+  });
+
   it("lists my videos with status, poster and duration; a private video plays through its signed URL", async () => {
     const { context, page } = await newPage(browser, stack.baseUrl, DESKTOP);
     await signIn(page, "alice");
@@ -182,6 +247,57 @@ describe("web app in Chromium", () => {
     await expect.poll(() => other.page.getByRole("alert").textContent()).toContain("does not exist, or you may not watch it");
     await screenshot(other.page, "watch-denied-phone-en");
     await other.context.close();
+    await context.close();
+  });
+
+  // needs view-k: POST /api/videos/:id/share, and the API answering a share link signed out (contract §3.1).
+  it.skip("owner: a private video's share link comes from the API, plays signed out, and stops after Revoke links", async () => {
+    const { context, page } = await newPage(browser, stack.baseUrl, DESKTOP);
+    await signIn(page, "alice");
+    await page.getByRole("link", { name: "My videos" }).click();
+    const card = page.locator(`.video-card[data-video-id="${aliceVideoId}"]`);
+    await card.getByLabel("Link works for").selectOption({ label: "1 day" });
+    const asked = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/api/videos/${aliceVideoId}/share`));
+    await card.getByRole("button", { name: "Share link" }).click();
+    expect((await asked).postDataJSON()).toEqual({ expiresInSec: 86_400 });
+    const field = card.getByTestId("share-url");
+    await field.waitFor();
+    const shared = await field.inputValue();
+    expect(shared.startsWith(`${stack.baseUrl}/watch/${aliceVideoId}`)).toBe(true);
+    await screenshot(page, "videos-share-private-desktop-en");
+
+    const viewer = await newPage(browser, stack.baseUrl, PHONE);
+    await viewer.page.goto(shared);
+    await waitForPlayback(viewer.page);
+    await viewer.context.close();
+
+    await card.getByRole("button", { name: "Revoke links" }).click();
+    await card.getByText("Every shared link to this video has stopped working.").waitFor();
+    const again = await newPage(browser, stack.baseUrl, PHONE);
+    await again.page.goto(shared);
+    await expect.poll(() => again.page.getByRole("alert").textContent()).toContain("does not exist, or you may not watch it");
+    await again.context.close();
+    await context.close();
+  });
+
+  it("owner: Revoke links on a private video voids its signed playback URLs at once", async () => {
+    const token = await stack.tokenFor("alice");
+    const playback = await fetch(`${stack.baseUrl}/api/videos/${aliceVideoId}/playback`, { headers: { Authorization: `Bearer ${token}` } });
+    const { url } = (await playback.json()) as { url: string };
+    expect((await fetch(url)).status).toBe(200);
+
+    const { context, page } = await newPage(browser, stack.baseUrl, DESKTOP);
+    await signIn(page, "alice");
+    await page.goto(`/watch/${aliceVideoId}`);
+    const share = page.getByTestId("share");
+    // A private video: the owner chooses how long a link works.
+    const expiry = share.getByLabel("Link works for");
+    await expiry.waitFor();
+    expect(await expiry.locator("option").allTextContents()).toEqual(["1 day", "7 days", "30 days"]);
+    await share.getByRole("button", { name: "Revoke links" }).click();
+    await share.getByText("Every shared link to this video has stopped working.").waitFor();
+    expect((await fetch(url)).status).toBe(403);
+    await screenshot(page, "watch-revoked-desktop-en");
     await context.close();
   });
 
