@@ -7,30 +7,24 @@ import type {
   ErrorResponse,
   JobInfo,
   PlaybackResponse,
+  ShareResponse,
   VideoListResponse,
   VideoResponse,
+  ViewerCardResponse,
 } from "../../../contract/api.ts";
 import { StatusError } from "../../../contract/errors.ts";
 import { withShare } from "./viewer.ts";
 
-export type { BudgetSettings, CostEstimateResponse, CostsResponse, JobInfo, PlaybackResponse, VideoResponse };
+export type { BudgetSettings, CostEstimateResponse, CostsResponse, JobInfo, PlaybackResponse, ShareResponse, VideoResponse };
 
-/**
- * What a viewer who is not the owner gets for a public video, or one opened through a share link
- * (contract §3.1: the details minus the source and error fields). Local until the contract has it.
- */
-export type ViewerCard = Omit<VideoResponse, "sourceBytes" | "sourceSha256" | "error" | "message"> & { storyboardUrl?: string | null };
+/** What a viewer who is not the owner gets for a public video, or one opened through a share link. */
+export type ViewerCard = ViewerCardResponse;
 
 /** The details as the owner (and admins) see them, or a viewer's card. */
 export type VideoCard = VideoResponse | ViewerCard;
 
 /** The owner's (or an admin's) details: only they carry the state sentence and the source fields. */
 export const isFullCard = (v: VideoCard): v is VideoResponse => "message" in v && "sourceBytes" in v;
-
-/** POST /api/videos/:id/share: a watch URL that plays without an account until it expires. */
-export interface ShareResponse {
-  url: string;
-}
 
 /** An answer of the API that is not a success: its status, `error` code and sentence. */
 export class ApiError extends StatusError {}

@@ -178,8 +178,7 @@ describe("web app in Chromium", () => {
     await context.close();
   });
 
-  // needs view-k: the API answers a signed-out viewer of a public video (contract §3.1).
-  it.skip("signed out, a public video plays on its watch page and in its embed, without the owner's parts", async () => {
+  it("signed out, a public video plays on its watch page and in its embed, without the owner's parts", async () => {
     const { context, page } = await newPage(browser, stack.baseUrl, PHONE);
     await page.goto(`/watch/${aliceVideoId}`);
     await waitForPlayback(page);
@@ -250,8 +249,7 @@ describe("web app in Chromium", () => {
     await context.close();
   });
 
-  // needs view-k: POST /api/videos/:id/share, and the API answering a share link signed out (contract §3.1).
-  it.skip("owner: a private video's share link comes from the API, plays signed out, and stops after Revoke links", async () => {
+  it("owner: a private video's share link comes from the API, plays signed out, and stops after Revoke links", async () => {
     const { context, page } = await newPage(browser, stack.baseUrl, DESKTOP);
     await signIn(page, "alice");
     await page.getByRole("link", { name: "My videos" }).click();
