@@ -10,6 +10,8 @@ import { videos } from "./routes/videos.ts";
 import { internal } from "./routes/internal.ts";
 import { playback } from "./routes/playback.ts";
 import { admin } from "./routes/admin.ts";
+import { playbackEvents } from "./routes/playback-events.ts";
+import { stats } from "./routes/stats.ts";
 import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
@@ -38,9 +40,10 @@ app.use(
   }),
 );
 app.use("/api/video/uploads/*", tusVersion);
-// Every /api route needs a user, except the dev login and tus OPTIONS (discovery).
+// Every /api route needs a user, except the dev login, tus OPTIONS (discovery) and playback beacons.
 app.use("/api/*", async (c, next) => {
   if (c.req.method === "OPTIONS" || c.req.path === "/api/auth/dev-login") return next();
+  if (c.req.method === "POST" && c.req.path === "/api/playback-events") return next(); // beacons: viewers need no account
   return requireUser(c, next);
 });
 
@@ -54,6 +57,8 @@ app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);
 app.route("/api/videos", videos);
 app.route("/api/admin", admin);
+app.route("/api/playback-events", playbackEvents);
+app.route("/api", stats);
 app.route("/internal", internal);
 app.route("/videos", playback);
 

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { sign, verify } from "hono/jwt";
 import { ApiError } from "./errors.ts";
@@ -49,3 +50,13 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("user").role !== "admin") throw new ApiError(403, "forbidden", "This needs the admin role.");
   await next();
 });
+
+/** The signed-in user on a route that anyone may call: null without a token, 401 for a bad one. */
+export async function optionalUser(c: Context<AppEnv>): Promise<AuthUser | null> {
+  const header = c.req.header("Authorization");
+  if (header === undefined) return null;
+  const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  const user = token ? await verifyUserToken(c.env.JWT_SECRET, token) : null;
+  if (!user) throw new ApiError(401, "invalid_token", "Your session is invalid or has expired; sign in again, or send no token.");
+  return user;
+}
