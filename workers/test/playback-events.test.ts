@@ -158,7 +158,9 @@ describe("POST /api/playback-events", () => {
     const before = await snapshot();
     const res = await beacon({ videoId: id, sessionId: sid, type: "heartbeat", watchedMs: 60_000 });
     expect(res.status).toBe(429);
-    expect(((await res.json()) as { error: string }).error).toBe("too_many_events");
+    const err = (await res.json()) as { error: string; message: string };
+    expect(err.error).toBe("too_many_events");
+    expect(err.message).toMatch(/sent all the events it may/);
     expect(await snapshot()).toEqual(before);
   });
 });
