@@ -129,3 +129,27 @@ export interface DevLoginRequest {
 export interface DevLoginResponse {
   token: string;
 }
+
+/**
+ * GET /api/videos/:id/stats?days=N (owner, admin) and GET /api/admin/qoe?days=N (all videos): views
+ * and playback quality over the last N UTC days (today included), from the players' beacons.
+ */
+export interface PlaybackStatsResponse {
+  /** Sessions that started playing (a session counts once however often its beacon arrives). */
+  views: number;
+  watchSeconds: number;
+  /**
+   * Startup time percentiles, from a histogram with fixed bucket edges: the upper edge of the bucket
+   * the percentile falls in (an upper bound). Null without any measured start.
+   */
+  startupMsP50: number | null;
+  startupMsP95: number | null;
+  /** Time spent rebuffering / (time watched + time rebuffering); 0 without any watching. */
+  rebufferRatio: number;
+  /** Every day of the range, oldest first, zero when nothing was watched. */
+  byDay: { date: string; views: number; watchSeconds: number }[];
+  /** Most views first; "XX" when the country is unknown. */
+  byCountry: { country: string; views: number; startupMsP50: number | null }[];
+  /** Most seconds first. */
+  byTier: { tier: string; seconds: number }[];
+}

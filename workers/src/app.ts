@@ -12,6 +12,8 @@ import { playback } from "./routes/playback.ts";
 import { admin } from "./routes/admin.ts";
 import { viewerPages } from "./routes/viewer-pages.ts";
 import { oembed } from "./routes/oembed.ts";
+import { playbackEvents } from "./routes/playback-events.ts";
+import { stats } from "./routes/stats.ts";
 import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
@@ -41,12 +43,14 @@ app.use(
   }),
 );
 app.use("/api/video/uploads/*", tusVersion);
-// Every /api route needs a user, except the dev login and tus OPTIONS (discovery), and the two a
-// viewer calls signed out ("answer without a token ... for a public video that is playable").
+// Every /api route needs a user, except the dev login and tus OPTIONS (discovery), the two a
+// viewer calls signed out ("answer without a token ... for a public video that is playable") and
+// the playback beacons a viewer's player sends.
 const VIEWER_API = /^\/api\/videos\/[^/]+(\/playback)?$/;
 app.use("/api/*", async (c, next) => {
   if (c.req.method === "OPTIONS" || c.req.path === "/api/auth/dev-login") return next();
   if ((c.req.method === "GET" || c.req.method === "HEAD") && VIEWER_API.test(c.req.path)) return optionalUser(c, next);
+  if (c.req.method === "POST" && c.req.path === "/api/playback-events") return optionalUser(c, next);
   return requireUser(c, next);
 });
 
@@ -60,6 +64,8 @@ app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);
 app.route("/api/videos", videos);
 app.route("/api/admin", admin);
+app.route("/api/playback-events", playbackEvents);
+app.route("/api", stats);
 app.route("/internal", internal);
 app.route("/videos", playback);
 app.route("/oembed", oembed);

@@ -144,3 +144,83 @@ export const spendRunning = sqliteTable("spend_running", {
   month: text("month").primaryKey(),
   usd: real("usd").notNull().default(0),
 });
+
+/**
+ * Playback (views and quality): one row per viewing session (a page view of one video), holding the
+ * highest cumulative totals its beacons reported. A repeated or late beacon is compared with it, so
+ * only what is new reaches the daily aggregates below: the same beacon twice counts once.
+ */
+export const playbackSessions = sqliteTable(
+  "playback_sessions",
+  {
+    videoId: text("video_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    /** ISO country code of the first beacon ("XX" when unknown). */
+    country: text("country").notNull(),
+    /** Beacons accepted; a session is capped (flood), beyond the cap nothing changes. */
+    events: integer("events").notNull().default(0),
+    started: integer("started", { mode: "boolean" }).notNull().default(false),
+    ended: integer("ended", { mode: "boolean" }).notNull().default(false),
+    errored: integer("errored", { mode: "boolean" }).notNull().default(false),
+    startupMs: integer("startup_ms"),
+    watchedMs: integer("watched_ms").notNull().default(0),
+    rebufferMs: integer("rebuffer_ms").notNull().default(0),
+    rebufferCount: integer("rebuffer_count").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.videoId, t.sessionId] }), index("playback_sessions_updated").on(t.updatedAt)],
+);
+
+/** Per video and UTC day: views, watch and rebuffer time, errors. */
+export const playbackDaily = sqliteTable(
+  "playback_daily",
+  {
+    day: text("day").notNull(),
+    videoId: text("video_id").notNull(),
+    views: integer("views").notNull().default(0),
+    watchMs: integer("watch_ms").notNull().default(0),
+    rebufferCount: integer("rebuffer_count").notNull().default(0),
+    rebufferMs: integer("rebuffer_ms").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.videoId] }), index("playback_daily_day").on(t.day)],
+);
+
+/** Per video, UTC day and country: views. */
+export const playbackCountryDaily = sqliteTable(
+  "playback_country_daily",
+  {
+    day: text("day").notNull(),
+    videoId: text("video_id").notNull(),
+    country: text("country").notNull(),
+    views: integer("views").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.videoId, t.country] }), index("playback_country_daily_day").on(t.day)],
+);
+
+/** Per video, UTC day and country: the startup-time histogram, from which p50/p95 come. */
+export const playbackStartupDaily = sqliteTable(
+  "playback_startup_daily",
+  {
+    day: text("day").notNull(),
+    videoId: text("video_id").notNull(),
+    country: text("country").notNull(),
+    /** The bucket's upper edge in ms (STARTUP_BUCKETS_MS). */
+    bucket: integer("bucket").notNull(),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.videoId, t.country, t.bucket] }), index("playback_startup_daily_day").on(t.day)],
+);
+
+/** Per video, UTC day and tier: time watched. */
+export const playbackTierDaily = sqliteTable(
+  "playback_tier_daily",
+  {
+    day: text("day").notNull(),
+    videoId: text("video_id").notNull(),
+    tier: text("tier").notNull(),
+    watchMs: integer("watch_ms").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.videoId, t.tier] }), index("playback_tier_daily_day").on(t.day)],
+);
