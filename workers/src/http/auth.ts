@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { sign, verify } from "hono/jwt";
 import { ApiError } from "./errors.ts";
+import type { Scope } from "../../../contract/scopes.ts";
 
 export type Role = "creator" | "admin";
 export const ROLES: readonly Role[] = ["creator", "admin"];
@@ -9,6 +10,8 @@ export const ROLES: readonly Role[] = ["creator", "admin"];
 export interface AuthUser {
   id: string;
   role: Role;
+  /** Set for a server API key: what it may do. User tokens carry none (their role decides). */
+  scopes?: readonly Scope[];
 }
 
 /** `unattributed`: the route answered (2xx) about no video it may show, though one is named in the path (metering). */
@@ -63,3 +66,18 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("user").role !== "admin") throw new ApiError(403, "forbidden", "This needs the admin role.");
   await next();
 });
+
+/**
+ * For routes a server key may call: a key needs `scope` ("a key with the wrong scope gets 403
+ * with the scope it lacks"); a user token needs the admin role.
+ */
+export const requireScope = (scope: Scope) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const user = c.get("user");
+    if (user.scopes ? user.scopes.includes(scope) : user.role === "admin") return next();
+    throw new ApiError(
+      403,
+      "forbidden",
+      user.scopes ? `This API key lacks the ${scope} scope.` : "This needs the admin role or an API key with the " + scope + " scope.",
+    );
+  });
