@@ -78,6 +78,6 @@ export const requireScope = (scope: Scope) =>
     throw new ApiError(
       403,
       "forbidden",
-      user.scopes ? `This API key lacks the ${scope} scope.` : "This needs the admin role or an API key with the " + scope + " scope.",
+      user.scopes ? `This API key lacks the ${scope} scope.` : `This needs the admin role or an API key with the ${scope} scope.`,
     );
   });
