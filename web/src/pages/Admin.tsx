@@ -149,7 +149,7 @@ export function AdminPage() {
         ) : (
           <p class="muted">{t("admin.chartEmpty")}</p>
         )}
-        {costs && (costs.compute.vcpuSeconds > 0 || costs.compute.gibSeconds > 0) && (
+        {costs?.compute && (costs.compute.vcpuSeconds > 0 || costs.compute.gibSeconds > 0) && (
           <p class="muted">
             {t("admin.compute", {
               vcpu: formatNumber(costs.compute.vcpuSeconds, lang, 1),
