@@ -105,6 +105,11 @@ export interface CostsResponse {
   capUsd: number;
   days: { date: string; usd: number; breakdown: Record<string, number> }[];
   videos: { id: string; usd: number }[];
+  /**
+   * The month's container compute as billed: vCPU-seconds of CPU actually used, GiB-seconds of the
+   * instances' provisioned memory while they ran, and their dollars (also in the days' breakdowns).
+   */
+  compute: { vcpuSeconds: number; gibSeconds: number; usd: number };
   alerts: { day: string; kind: string; message: string; usd: number; previousUsd: number | null; delivered: boolean; createdAt: number }[];
 }
 

@@ -58,9 +58,23 @@ export interface TranscodeProgress {
   playable: boolean;
 }
 
+/**
+ * What an attempt used, as Containers bill it (both fields optional: transcoders from before they
+ * existed omit them, and a platform without /proc gives no figure).
+ */
+export interface ComputeUsage {
+  /**
+   * CPU-seconds (user + system) of the transcoder and of every ffmpeg/ffprobe it ran for the
+   * attempt: what "vCPU billed on active use" counts.
+   */
+  cpuSeconds?: number;
+  /** Peak resident memory of the transcoder and its ffmpeg runs, in bytes (informative: memory is billed as provisioned). */
+  peakMemoryBytes?: number;
+}
+
 /** Final report, transcoder → Worker. */
 export type TranscodeResult =
-  | {
+  | ({
       ok: true;
       durationSec: number;
       renditions: Rendition[];
@@ -71,8 +85,8 @@ export type TranscodeResult =
       instanceType?: string;
       /** storyboard.jpg and storyboard.vtt were uploaded (absent: no storyboard, as from older transcoders). */
       storyboard?: boolean;
-    }
-  | {
+    } & ComputeUsage)
+  | ({
       ok: false;
       /** Readable reason for the creator. */
       error: string;
@@ -81,7 +95,7 @@ export type TranscodeResult =
       /** Wall seconds spent encoding before the failure, when any (it is billed all the same). */
       encodeSeconds?: number;
       instanceType?: string;
-    };
+    } & ComputeUsage);
 
 /**
  * The Worker's internal routes for one job, relative to `TranscodeRequest.callbackBase`. Every
@@ -159,6 +173,20 @@ function optionalInstanceType(b: Record<string, unknown>): { instanceType?: stri
   return { instanceType: b.instanceType };
 }
 
+/** The optional compute figures of a result; absent stays absent (the Worker then prices wall time). */
+function optionalUsage(b: Record<string, unknown>): ComputeUsage {
+  need(b.cpuSeconds === undefined || isNumberAtLeast(b.cpuSeconds, 0), "cpuSeconds must be a number of at least 0.");
+  need(
+    b.peakMemoryBytes === undefined ||
+      (typeof b.peakMemoryBytes === "number" && Number.isSafeInteger(b.peakMemoryBytes) && b.peakMemoryBytes >= 0),
+    "peakMemoryBytes must be an integer of at least 0.",
+  );
+  return {
+    ...(b.cpuSeconds === undefined ? {} : { cpuSeconds: b.cpuSeconds as number }),
+    ...(b.peakMemoryBytes === undefined ? {} : { peakMemoryBytes: b.peakMemoryBytes as number }),
+  };
+}
+
 /** Checks a TranscodeResult and returns only its known fields. */
 export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
   return checked(() => {
@@ -174,6 +202,7 @@ export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
         permanent: body.permanent,
         ...(body.encodeSeconds === undefined ? {} : { encodeSeconds: body.encodeSeconds as number }),
         ...optionalInstanceType(body),
+        ...optionalUsage(body),
       };
     }
     need(isNumberAtLeast(body.durationSec, 0), "durationSec must be a number of at least 0.");
@@ -208,6 +237,7 @@ export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
       encodeSeconds: body.encodeSeconds,
       ...optionalInstanceType(body),
       ...(body.storyboard === undefined ? {} : { storyboard: body.storyboard as boolean }),
+      ...optionalUsage(body),
     };
   });
 }

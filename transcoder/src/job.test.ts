@@ -85,7 +85,11 @@ describe("runJob", () => {
       sourceSha256: createHash("sha256").update(source).digest("hex"),
       encodeSeconds: expect.any(Number),
       storyboard: true,
+      // What the attempt used, measured from /proc (usage.real.test.ts checks the figures).
+      cpuSeconds: expect.any(Number),
+      peakMemoryBytes: expect.any(Number),
     });
+    expect(result!.ok && result!.cpuSeconds).toBeGreaterThan(0);
     expect(info.durationSec).toBeCloseTo(8, 0);
     expect(job.results).toEqual([{ token: request.token, result }]);
 
@@ -164,6 +168,8 @@ describe("runJob", () => {
     const { job, request, deps } = setup(clips.junk);
     const result = await runJob(request, deps);
     expect(result).toMatchObject({ ok: false, permanent: true });
+    // A failed attempt is billed too: it reports its wall time and what it used.
+    expect(result).toMatchObject({ encodeSeconds: expect.any(Number), cpuSeconds: expect.any(Number) });
     expect(!result!.ok && result!.error).toMatch(/^This file is not a video we can read \(.+\)\.$/);
     expect(job.results.map((r) => r.result)).toEqual([result]);
     expect(job.puts).toEqual([]);

@@ -30,6 +30,7 @@ import { writeFinishedPlaylists } from "./finish.ts";
 import { OutputPublisher, PLAYLIST_CONTENT_TYPE, POSTER_CONTENT_TYPE, TIER_PLAYLIST } from "./outputs.ts";
 import { NotAVideoError, probe } from "./probe.ts";
 import { ProgressReporter } from "./reporter.ts";
+import { JobMeter } from "./usage.ts";
 import {
   buildStoryboardArgs,
   STORYBOARD_SPRITE,
@@ -88,7 +89,7 @@ function clip(text: string): string {
 }
 
 /** The failure as the result reports it: one readable sentence, a creator may see it. */
-export function failureResult(err: unknown): TranscodeResult {
+export function failureResult(err: unknown): Extract<TranscodeResult, { ok: false }> {
   if (err instanceof NotAVideoError || err instanceof UnusableSourceError) {
     return { ok: false, permanent: true, error: err.message };
   }
@@ -121,6 +122,7 @@ interface StoryboardJob {
   height: number;
   log: Logger;
   signal: AbortSignal;
+  usage: JobMeter;
 }
 
 /**
@@ -138,6 +140,7 @@ async function makeStoryboard(job: StoryboardJob): Promise<boolean> {
       durationSec: job.durationSec,
       logger: job.log,
       signal: job.signal,
+      usage: job.usage,
     });
   } catch (err) {
     if (job.signal.aborted || !(err instanceof FfmpegError)) throw err;
@@ -157,6 +160,8 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
   const log = withContext(deps.logger, { videoId: request.videoId, attempt: request.attempt });
   const startedAt = performance.now();
   const elapsed = (): number => Math.round(performance.now() - startedAt) / 1000;
+  // CPU and memory of the whole attempt (download and uploads included: the instance bills them too).
+  const usage = new JobMeter();
 
   // `stop` ends the job without a result: external cancel, or a 409 from the Worker.
   const stop = new AbortController();
@@ -251,6 +256,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       durationSec: info.durationSec,
       logger: log,
       signal: stop.signal,
+      usage,
     }).then(() => activePublisher.uploadFile("poster.jpg", POSTER_CONTENT_TYPE));
     poster.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
     // The storyboard after the poster, still alongside the encode: one more decode of the source
@@ -265,6 +271,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
         height: info.height,
         log,
         signal: stop.signal,
+        usage,
       }),
     );
     storyboard.catch(() => undefined);
@@ -287,6 +294,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
         onProgress: (percent) => reporter.set(band(PHASES.encode, percent / 100)),
         logger: log,
         signal: AbortSignal.any([stop.signal, encode.signal]),
+        usage,
       });
     } catch (err) {
       activePublisher.halt();
@@ -331,6 +339,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       sourceSha256: downloaded.sha256,
       encodeSeconds,
       storyboard: hasStoryboard,
+      ...usage.finish(),
     };
   } catch (err) {
     stopOn(err);
@@ -338,10 +347,12 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       log.info("job stopped; no result will be posted", { reason: String((stop.signal.reason as Error)?.message ?? stop.signal.reason) });
       result = null;
     } else {
-      result = failureResult(err);
+      // A failed attempt is billed all the same: its wall time so far and what it used.
+      result = { ...failureResult(err), encodeSeconds: elapsed(), ...usage.finish() };
       log.warn("job failed", { error: err instanceof Error ? err.message : String(err), permanent: !result.ok && result.permanent });
     }
   } finally {
+    usage.finish(); // a stopped job's measurement ends too (it reports nothing)
     reporter.stop();
     publisher?.halt();
     deps.signal.removeEventListener("abort", onCancel);
@@ -361,7 +372,11 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     }
     try {
       await callbacks.postResult(result);
-      log.info(result.ok ? "job done" : "failure reported", { seconds: elapsed() });
+      log.info(result.ok ? "job done" : "failure reported", {
+        seconds: elapsed(),
+        cpuSeconds: result.cpuSeconds,
+        peakMemoryBytes: result.peakMemoryBytes,
+      });
     } catch (err) {
       // 409: the attempt was superseded meanwhile. Otherwise the Worker's lease on the job
       // expires and it retries. Nothing more to do here either way.

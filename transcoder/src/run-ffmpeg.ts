@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { ProgressParser } from "./progress.ts";
+import type { ProcessWatcher } from "./usage.ts";
 
 /** The subset of a logger this module uses; `console` fits, so does pino. */
 export interface Logger {
@@ -22,6 +23,8 @@ export interface RunFfmpegOptions {
   onProgress?: (percent: number) => void;
   logger: Logger;
   signal?: AbortSignal;
+  /** Told of the ffmpeg process, to sample what it uses (the job's meter). */
+  usage?: ProcessWatcher;
 }
 
 /** How many stderr lines to keep for the error message. */
@@ -81,12 +84,13 @@ class LineTail {
 }
 
 export function runFfmpeg(options: RunFfmpegOptions): Promise<void> {
-  const { ffmpegPath, args, durationSec, onProgress, logger, signal } = options;
+  const { ffmpegPath, args, durationSec, onProgress, logger, signal, usage } = options;
   if (signal?.aborted) return Promise.reject(new AbortError());
 
   return new Promise<void>((resolve, reject) => {
     logger.debug("ffmpeg start", { ffmpegPath, args });
     const child = spawn(ffmpegPath, args, { stdio: ["ignore", "pipe", "pipe"], shell: false });
+    const unwatch = child.pid !== undefined ? usage?.watch(child.pid) : undefined;
     const progress = new ProgressParser(durationSec);
     const stderr = new LineTail(STDERR_TAIL_LINES);
     let killTimer: NodeJS.Timeout | undefined;
@@ -96,6 +100,7 @@ export function runFfmpeg(options: RunFfmpegOptions): Promise<void> {
     const settle = (error?: Error): void => {
       if (settled) return;
       settled = true;
+      unwatch?.();
       if (killTimer) clearTimeout(killTimer);
       signal?.removeEventListener("abort", onAbort);
       if (error) reject(error);

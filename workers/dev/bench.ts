@@ -14,7 +14,7 @@ import { makeClip } from "./bench/media.ts";
 import { transcodeRows } from "./bench/transcode.ts";
 import { pipelineRows } from "./bench/pipeline.ts";
 import { deliveryRows } from "./bench/delivery.ts";
-import { videoCostRow } from "./bench/video-cost.ts";
+import { videoCostRows } from "./bench/video-cost.ts";
 import { firstFrameRows } from "./bench/first-frame.ts";
 import { loadRows } from "./bench/load.ts";
 import { mb, processTree, sampleMemory, workerMemoryRow } from "./bench/memory.ts";
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
         });
         rows.push(await workerMemoryRow(stack, token, inspectorPort));
       }
-      if (wanted.has("cost")) rows.push(await videoCostRow(stack.baseUrl, state, pipeline.videoId, 60));
+      if (wanted.has("cost")) rows.push(...(await videoCostRows(stack.baseUrl, state, pipeline.videoId, 60)));
       if (wanted.has("first-frame")) rows.push(...(await firstFrameRows(stack.baseUrl, token, pipeline.videoId, source, dir)));
       if (wanted.has("delivery")) rows.push(...(await deliveryRows(stack.baseUrl, pipeline.videoId, dir, state)));
       if (wanted.has("load")) rows.push(...(await loadRows(stack.baseUrl, token, pipeline.videoId, state)));

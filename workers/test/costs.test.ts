@@ -254,11 +254,27 @@ describe("ledger", () => {
 
   it("reports the month's days, videos and alerts to the admin", async () => {
     const now = Date.now();
+    const month = utcDay(now).slice(0, 7);
+    const computeBefore = ((await (await adminApi(`/costs?month=${month}`)).json()) as CostsResponse).compute;
     await meter(env.DB, pricesFrom(env), [{ videoId: "00000000-0000-4000-8000-00000000000b", kind: "r2_class_a", quantity: 1000 }], {
       now,
     });
-    const res = await adminApi(`/costs?month=${utcDay(now).slice(0, 7)}`);
+    // An encode's compute: 30 vCPU-seconds used, 240 GiB-seconds provisioned.
+    await meter(
+      env.DB,
+      pricesFrom(env),
+      [
+        { videoId: "00000000-0000-4000-8000-00000000000b", kind: "container_vcpu_seconds", quantity: 30 },
+        { videoId: "00000000-0000-4000-8000-00000000000b", kind: "container_gib_seconds", quantity: 240 },
+      ],
+      { now },
+    );
+    const res = await adminApi(`/costs?month=${month}`);
     const body = (await res.json()) as CostsResponse;
+    // The compute line, in the units it is billed in, and its dollars.
+    expect(body.compute.vcpuSeconds - computeBefore.vcpuSeconds).toBeCloseTo(30, 6);
+    expect(body.compute.gibSeconds - computeBefore.gibSeconds).toBeCloseTo(240, 6);
+    expect(body.compute.usd - computeBefore.usd).toBeCloseTo(30 * 0.00002 + 240 * 0.0000025, 9);
     expect(body.month).toBe(utcDay(now).slice(0, 7));
     expect(body.capUsd).toBe(200);
     const today = body.days.find((d) => d.date === utcDay(now))!;

@@ -309,6 +309,10 @@ describe("malformed reports", () => {
       [{ ...okResult, encodeSeconds: -1 }, /encodeSeconds/],
       [{ ...okResult, instanceType: 42 }, /instanceType/],
       [{ ...okResult, storyboard: "yes" }, /storyboard/],
+      [{ ...okResult, cpuSeconds: -0.5 }, /cpuSeconds/],
+      [{ ...okResult, cpuSeconds: "12" }, /cpuSeconds/],
+      [{ ...okResult, peakMemoryBytes: 1.5 }, /peakMemoryBytes/],
+      [{ ok: false, error: "ffmpeg crashed", permanent: false, cpuSeconds: Number.NaN }, /cpuSeconds/],
       [{ ok: false, error: "", permanent: false }, /error/],
       [{ ok: false, error: "ffmpeg crashed" }, /permanent/],
       [{ ok: "yes" }, /ok/],
@@ -343,6 +347,13 @@ describe("malformed reports", () => {
     expect(parseTranscodeResult({ ok: false, error: "ffmpeg crashed", permanent: false, encodeSeconds: 2, extra: 1 })).toEqual({
       ok: true,
       value: { ok: false, error: "ffmpeg crashed", permanent: false, encodeSeconds: 2 },
+    });
+    // What the attempt used, on both shapes; absent (an older transcoder) stays absent.
+    const used = { cpuSeconds: 12.5, peakMemoryBytes: 300_000_000 };
+    expect(parseTranscodeResult({ ...okResult, ...used })).toEqual({ ok: true, value: { ...okResult, ...used } });
+    expect(parseTranscodeResult({ ok: false, error: "ffmpeg crashed", permanent: false, encodeSeconds: 2, ...used })).toEqual({
+      ok: true,
+      value: { ok: false, error: "ffmpeg crashed", permanent: false, encodeSeconds: 2, ...used },
     });
   });
 
@@ -456,6 +467,42 @@ describe("runs: an admin retry never reuses a run number", () => {
     const second = await dispatchOnly(id);
     expect((await postJson(id, "result", second.token, failure)).status).toBe(204);
     expect(await vcpuSeconds()).toBeCloseTo(2 * once);
+  });
+
+  it("compute is metered as billed: vCPU on the CPU-seconds reported, memory on the instance's GiB × wall; without them, wall × vCPU", async () => {
+    const usageOf = async (id: string) =>
+      Object.fromEntries(
+        (
+          await env.DB.prepare("SELECT kind, sum(quantity) AS q FROM usage WHERE video_id = ? AND kind LIKE 'container_%' GROUP BY kind")
+            .bind(id)
+            .all<{ kind: string; q: number }>()
+        ).results.map((r) => [r.kind, r.q]),
+      );
+    const month = new Date().toISOString().slice(0, 7);
+    const spend = async () =>
+      (await env.DB.prepare("SELECT coalesce(sum(usd), 0) AS usd FROM spend_running WHERE month = ?").bind(month).first<{ usd: number }>())!
+        .usd;
+    const run = async (result: TranscodeResult) => {
+      await clearQueue();
+      const id = await queuedVideo();
+      const { token } = await dispatchOnly(id);
+      const before = await spend();
+      expect((await postJson(id, "result", token, result)).status).toBe(204);
+      return { usage: await usageOf(id), usd: (await spend()) - before };
+    };
+    const onStandard4 = { encodeSeconds: 20, instanceType: "standard-4" };
+
+    // A success that kept 1.5 of standard-4's 4 vCPUs busy over its 20 s: 30 vCPU-s; 12 GiB × 20 s.
+    const measured = await run({ ...okResult, ...onStandard4, cpuSeconds: 30, peakMemoryBytes: 400_000_000 });
+    expect(measured.usage).toEqual({ container_vcpu_seconds: 30, container_gib_seconds: 240 });
+    expect(measured.usd).toBeCloseTo(30 * 0.00002 + 240 * 0.0000025, 10);
+    // A failure is billed the same way.
+    const failed = await run({ ok: false, error: "ffmpeg crashed", permanent: true, ...onStandard4, cpuSeconds: 7 });
+    expect(failed.usage).toEqual({ container_vcpu_seconds: 7, container_gib_seconds: 240 });
+    // An older transcoder's result, without the figure: wall × the instance's vCPUs, as before.
+    const older = await run({ ...okResult, ...onStandard4 });
+    expect(older.usage).toEqual({ container_vcpu_seconds: 80, container_gib_seconds: 240 });
+    expect(older.usd).toBeGreaterThan(measured.usd);
   });
 
   it("a READY run removes the leftovers of earlier failed runs", async () => {

@@ -8,7 +8,7 @@ import {
   type JobInfo,
   type VideoResponse,
 } from "../lib/api.ts";
-import { formatPercent, formatUsd, intlLocale } from "../lib/format.ts";
+import { formatNumber, formatPercent, formatUsd, intlLocale } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { Link, usePoll } from "../lib/router.tsx";
 import { useSession } from "../lib/session.tsx";
@@ -148,6 +148,15 @@ export function AdminPage() {
           <CostChart days={costs.days} label={t("admin.chart", { month: costs.month })} lang={lang} />
         ) : (
           <p class="muted">{t("admin.chartEmpty")}</p>
+        )}
+        {costs?.compute && (costs.compute.vcpuSeconds > 0 || costs.compute.gibSeconds > 0) && (
+          <p class="muted">
+            {t("admin.compute", {
+              vcpu: formatNumber(costs.compute.vcpuSeconds, lang, 1),
+              gib: formatNumber(costs.compute.gibSeconds, lang, 1),
+              usd: formatUsd(costs.compute.usd, lang),
+            })}
+          </p>
         )}
       </div>
 

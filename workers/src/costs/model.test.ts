@@ -35,6 +35,12 @@ describe("price model", () => {
     expect(encodeUsage(10, "unknown")).toEqual(encodeUsage(10, "standard-4"));
   });
 
+  it("bills vCPU on the CPU-seconds used when the transcoder measured them, memory on the instance's GiB × wall", () => {
+    // 10 s on standard-4 that kept 2.5 of its 4 vCPUs busy: 25 vCPU-seconds, still 12 GiB × 10 s.
+    expect(encodeUsage(10, "standard-4", 25)).toEqual({ vcpuSeconds: 25, gibSeconds: 120 });
+    expect(encodeUsage(10, "standard-4", 0)).toEqual({ vcpuSeconds: 0, gibSeconds: 120 });
+  });
+
   it("counts storage only for the part of the day the bytes were kept", () => {
     const gb = 1e9;
     // Kept the whole day: 1/30 of a GB-month.

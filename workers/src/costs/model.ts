@@ -48,10 +48,23 @@ export function priceBreakdown(
   return { usd, breakdown };
 }
 
-/** Compute used by one encode: wall seconds on an instance type → vCPU-seconds and GiB-seconds. */
-export function encodeUsage(encodeSeconds: number, instanceType: string | undefined): { vcpuSeconds: number; gibSeconds: number } {
+/**
+ * Compute of one attempt as Containers bill it: vCPU on active use (the CPU-seconds the transcoder
+ * measured), memory as provisioned (the instance type's GiB × wall seconds).
+ */
+export function encodeUsage(
+  encodeSeconds: number,
+  instanceType: string | undefined,
+  cpuSeconds?: number,
+): { vcpuSeconds: number; gibSeconds: number } {
   const instance = INSTANCE_TYPES[instanceType ?? ""] ?? INSTANCE_TYPES[DEFAULT_INSTANCE_TYPE];
-  return { vcpuSeconds: encodeSeconds * instance.vcpu, gibSeconds: encodeSeconds * instance.memoryGib };
+  return {
+    // No CPU figure (a transcoder from before it reported one, or one that could not measure it):
+    // the attempt is priced as before, wall seconds × the instance's vCPUs, which is what a fully
+    // busy instance would cost — an over-estimate, never an under-.
+    vcpuSeconds: cpuSeconds ?? encodeSeconds * instance.vcpu,
+    gibSeconds: encodeSeconds * instance.memoryGib,
+  };
 }
 
 const DAY_SECONDS = 86_400;

@@ -21,9 +21,19 @@ export const DEFAULT_PRICES = {
   d1RowsWrittenPerMillion: 1.0,
   /** D1 rows read, per million. developers.cloudflare.com/d1/platform/pricing */
   d1RowsReadPerMillion: 0.001,
-  /** Containers vCPU, per vCPU-second. developers.cloudflare.com/containers/pricing */
+  /**
+   * Containers vCPU, per vCPU-second of CPU actually used. developers.cloudflare.com/containers/pricing
+   * and the changelog of 2025-11-21 ("New CPU Pricing for Containers and Sandboxes", read
+   * 2026-11-26): "pricing for CPU time is now based on active usage only, instead of provisioned
+   * resources"; "CPU-time is priced at $0.00002 per vCPU-second". The meter counts the CPU-seconds
+   * the transcoder reports (`costs/model.ts` encodeUsage).
+   */
   containerVcpuSecond: 0.00002,
-  /** Containers memory, per GiB-second. developers.cloudflare.com/containers/pricing */
+  /**
+   * Containers memory, per GiB-second of the instance type's memory while it runs. Same sources:
+   * "Memory cost and disk pricing remain unchanged, and is still calculated based on provisioned
+   * resources"; $0.0000025 per GiB-second (unchanged since it was read 2026-11).
+   */
   containerGibSecond: 0.0000025,
 } as const;
 

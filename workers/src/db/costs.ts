@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, isNotNull, like, lt, lte, ne, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, like, lt, lte, ne, sql } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import { budgetChanges, costAlerts, costDaily, spendRunning, usage, usageEvents, videos } from "./schema.ts";
 import type { CostsResponse } from "../../../contract/api.ts";
@@ -133,6 +133,18 @@ export const ledgerDaysOfMonth = (db: D1Database, month: string) =>
     .groupBy(costDaily.day)
     .orderBy(asc(costDaily.day))
     .all();
+
+/** A month's container compute (YYYY-MM), in the units it is billed in: vCPU-seconds and GiB-seconds. */
+export async function computeOfMonth(db: D1Database, month: string): Promise<{ vcpuSeconds: number; gibSeconds: number }> {
+  const rows = await drizzle(db)
+    .select({ kind: usage.kind, quantity: sql<number>`sum(${usage.quantity})` })
+    .from(usage)
+    .where(and(like(usage.day, `${month}-%`), inArray(usage.kind, ["container_vcpu_seconds", "container_gib_seconds"])))
+    .groupBy(usage.kind)
+    .all();
+  const of = (kind: string) => rows.find((r) => r.kind === kind)?.quantity ?? 0;
+  return { vcpuSeconds: of("container_vcpu_seconds"), gibSeconds: of("container_gib_seconds") };
+}
 
 /** The month's costliest videos (at most 100). */
 export const ledgerVideosOfMonth = (db: D1Database, month: string) => {

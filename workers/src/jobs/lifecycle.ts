@@ -81,9 +81,18 @@ export async function recordResult(env: Env, job: JobClaims, result: TranscodeRe
 
 /** Compute of a run, counted once per run whatever its outcome (a failed encode is billed too). */
 async function meterEncode(env: Env, job: JobClaims, result: TranscodeResult, now: number): Promise<void> {
-  const seconds = result.encodeSeconds ?? 0;
-  if (seconds <= 0) return;
-  const { vcpuSeconds, gibSeconds } = encodeUsage(seconds, result.instanceType ?? env.TRANSCODER_INSTANCE_TYPE);
+  const instanceType = result.instanceType ?? env.TRANSCODER_INSTANCE_TYPE;
+  // Results without cpuSeconds (older transcoders) are priced on wall time × vCPUs (see encodeUsage).
+  const { vcpuSeconds, gibSeconds } = encodeUsage(result.encodeSeconds ?? 0, instanceType, result.cpuSeconds);
+  if (vcpuSeconds <= 0 && gibSeconds <= 0) return;
+  console.log("encode metered", {
+    videoId: job.videoId,
+    run: job.run,
+    instanceType,
+    encodeSeconds: result.encodeSeconds,
+    cpuSeconds: result.cpuSeconds,
+    peakMemoryBytes: result.peakMemoryBytes,
+  });
   await meter(
     env.DB,
     pricesFrom(env),

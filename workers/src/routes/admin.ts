@@ -6,7 +6,7 @@ import { monthToDateUsd, rollUpDay } from "../costs/ledger.ts";
 import { utcDay } from "../costs/meter.ts";
 import { PLAN_DEFAULTS, planEstimateUsd, type PlanEstimateParams } from "../costs/model.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
-import { alertsOfMonth, ledgerDaysOfMonth, ledgerVideosOfMonth } from "../db/costs.ts";
+import { alertsOfMonth, computeOfMonth, ledgerDaysOfMonth, ledgerVideosOfMonth } from "../db/costs.ts";
 import type { CostEstimateResponse, CostsResponse } from "../../../contract/api.ts";
 
 /** Admin API: budget settings (KV) and costs (the D1 ledger). Admin role only (403 otherwise). */
@@ -31,18 +31,22 @@ admin.get("/costs", async (c) => {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new ApiError(400, "invalid_month", "month must be YYYY-MM.");
   const today = utcDay(now);
   if (today.startsWith(month)) await rollUpDay(c.env, today, now);
-  const [budget, days, perVideo, alerts] = await Promise.all([
+  const [budget, days, perVideo, alerts, compute] = await Promise.all([
     getBudget(c.env.CONFIG),
     ledgerDaysOfMonth(c.env.DB, month),
     ledgerVideosOfMonth(c.env.DB, month),
     alertsOfMonth(c.env.DB, month),
+    computeOfMonth(c.env.DB, month),
   ]);
+  const breakdowns = days.map((d) => sumBreakdowns(JSON.parse(d.parts) as string[]));
+  const computeUsd = breakdowns.reduce((sum, b) => sum + (b.container_vcpu_seconds ?? 0) + (b.container_gib_seconds ?? 0), 0);
   return c.json<CostsResponse>({
     month,
     monthToDateUsd: days.reduce((sum, d) => sum + d.usd, 0),
     capUsd: budget.monthlyCapUsd,
-    days: days.map((d) => ({ date: d.day, usd: d.usd, breakdown: sumBreakdowns(JSON.parse(d.parts) as string[]) })),
+    days: days.map((d, i) => ({ date: d.day, usd: d.usd, breakdown: breakdowns[i] })),
     videos: perVideo,
+    compute: { ...compute, usd: computeUsd },
     alerts,
   });
 });
