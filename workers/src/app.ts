@@ -14,6 +14,7 @@ import { viewerPages } from "./routes/viewer-pages.ts";
 import { oembed } from "./routes/oembed.ts";
 import { playbackEvents } from "./routes/playback-events.ts";
 import { stats } from "./routes/stats.ts";
+import { apiKeys } from "./routes/api-keys.ts";
 import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
@@ -64,6 +65,7 @@ app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);
 app.route("/api/videos", videos);
 app.route("/api/admin", admin);
+app.route("/api/admin/api-keys", apiKeys);
 app.route("/api/playback-events", playbackEvents);
 app.route("/api", stats);
 app.route("/internal", internal);

@@ -224,3 +224,31 @@ export const playbackTierDaily = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.day, t.videoId, t.tier] }), index("playback_tier_daily_day").on(t.day)],
 );
+
+// ---- API keys (server keys of the social app's backend) ----
+
+/**
+ * One row per server API key. Only the SHA-256 of the key is kept (the key itself is shown once,
+ * when it is made); requests find their key by that hash. A revoked key keeps its row (revokedAt
+ * set) so what it did stays attributable, but is refused from the next request on.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** JSON array of scopes (contract/scopes.ts). */
+    scopes: text("scopes").notNull(),
+    /** Hex SHA-256 of the whole key. */
+    keyHash: text("key_hash").notNull(),
+    /** The first characters of the key ("evk_" + 4), so people can tell their keys apart; not a secret. */
+    hint: text("hint").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** Written at most once a minute per key (API_KEY_TOUCH_INTERVAL_MS). */
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash)],
+);
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -1,8 +1,12 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { sign, verify } from "hono/jwt";
+import { decodeProtectedHeader } from "jose";
 import { ApiError } from "./errors.ts";
 import type { Scope } from "../../../contract/scopes.ts";
+import { authenticateApiKey, looksLikeApiKey } from "./api-keys.ts";
+import { checkKeyRoute } from "./key-routes.ts";
+import { identityProviderEnabled, verifyProviderToken } from "./identity-provider.ts";
 
 export type Role = "creator" | "admin";
 export const ROLES: readonly Role[] = ["creator", "admin"];
@@ -39,16 +43,40 @@ async function verifyUserToken(secret: string, token: string): Promise<AuthUser 
 
 const isTimestamp = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value > 0;
 
-/** HS256 bearer JWT (claims sub, role, exp and iat required) on every route it guards. */
+/**
+ * One authentication layer for every bearer credential:
+ *  - `evk_…`: a server API key (found by its hash; revoked keys are refused at once), which may
+ *    call only the routes its scopes open (key-routes.ts);
+ *  - an HS256 JWT signed with JWT_SECRET (dev login; claims sub, role, exp and iat required);
+ *  - any other JWT: the identity provider's (JWKS), when one is configured.
+ */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("Authorization") ?? "";
   const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
   if (!token) throw new ApiError(401, "unauthenticated", "Sign in first: send Authorization: Bearer <token>.");
-  const user = await verifyUserToken(c.env.JWT_SECRET, token);
+  if (looksLikeApiKey(token)) {
+    const key = await authenticateApiKey(c.env, token, (work) => c.executionCtx.waitUntil(work));
+    if (!key) throw new ApiError(401, "invalid_api_key", "This API key is not valid: it is mistyped, unknown or revoked.");
+    checkKeyRoute(c.req.method, c.req.path, key.scopes ?? []);
+    c.set("user", key);
+    return next();
+  }
+  const user = algorithmOf(token) === "HS256" ? await verifyUserToken(c.env.JWT_SECRET, token) : await verifyOtherToken(c.env, token);
   if (!user) throw new ApiError(401, "invalid_token", "Your session is invalid or has expired; sign in again.");
   c.set("user", user);
   await next();
 });
+
+function algorithmOf(token: string): string | undefined {
+  try {
+    return decodeProtectedHeader(token).alg;
+  } catch {
+    return undefined;
+  }
+}
+
+const verifyOtherToken = (env: Env, token: string): Promise<AuthUser | null> =>
+  identityProviderEnabled(env) ? verifyProviderToken(env, token) : Promise.resolve(null);
 
 /**
  * For the routes a viewer may call signed out: no Authorization header means no user; a header

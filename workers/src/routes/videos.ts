@@ -28,7 +28,8 @@ videos.get("/", async (c) => {
   const user = c.get("user");
   const limit = pageLimit(c.req.query("limit"));
   const after = c.req.query("cursor") === undefined ? null : decodeCursor(c.req.query("cursor")!);
-  const rows = await listVideos(c.env.DB, user.role === "admin" ? null : user.id, limit, after);
+  // Admins and server keys (videos:read, checked in auth) see every creator's videos.
+  const rows = await listVideos(c.env.DB, user.role === "admin" || actsForApp(user) ? null : user.id, limit, after);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
@@ -217,13 +218,25 @@ async function videoResponse(env: Env, row: VideoRow): Promise<VideoResponse> {
 
 const findById = async (env: Env, id: string): Promise<VideoRow | undefined> => (isVideoId(id) ? findVideo(env.DB, id) : undefined);
 
-/** The owner and admins see everything about a video (the full response, the 409 sentence). */
-const isMine = (row: VideoRow, user: AuthUser): boolean => row.ownerId === user.id || user.role === "admin";
+/**
+ * A server API key acts for the app across creators: no ownership applies to it, only its scopes
+ * (which auth checks against the route before any handler runs; see http/key-routes.ts).
+ */
+const actsForApp = (user: AuthUser): boolean => user.scopes !== undefined;
 
-/** The video if the caller may see it: its owner, or an admin unless `ownerOnly`. Others get 404, never 403. */
+/** The owner, admins and keys with videos:read see everything about a video (the full response, the 409 sentence). */
+const isMine = (row: VideoRow, user: AuthUser): boolean =>
+  actsForApp(user) ? user.scopes!.includes("videos:read") : row.ownerId === user.id || user.role === "admin";
+
+/**
+ * The video if the caller may see it: its owner, or an admin unless `ownerOnly`, or a key with
+ * videos:write (it changes any video). Others get 404, never 403.
+ */
 export async function visibleVideo(env: Env, user: AuthUser, id: string, opts: { ownerOnly?: boolean } = {}): Promise<VideoRow> {
   const row = isVideoId(id) ? await findVideo(env.DB, id) : undefined;
-  const allowed = row && (row.ownerId === user.id || (!opts.ownerOnly && user.role === "admin"));
+  const allowed =
+    row &&
+    (actsForApp(user) ? user.scopes!.includes("videos:write") : row.ownerId === user.id || (!opts.ownerOnly && user.role === "admin"));
   if (!allowed) throw notFound();
   return row;
 }
