@@ -151,6 +151,10 @@ export const en = {
   "common.notFound": "Page not found.",
   "common.home": "Go to the upload page",
   "common.refresh": "Refresh",
+
+  // Direct creator uploads (/upload?u=<upload link>)
+  "upload.directHint": "This upload link is for one video.",
+  "upload.directDone": "Your video is being processed. You can close this page; the app shows it when it is ready.",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -304,6 +308,10 @@ export const ar: Record<StringKey, string> = {
   "common.notFound": "الصفحة غير موجودة.",
   "common.home": "اذهب إلى صفحة الرفع",
   "common.refresh": "تحديث",
+
+  // Direct creator uploads (/upload?u=<upload link>)
+  "upload.directHint": "رابط الرفع هذا مخصص لفيديو واحد.",
+  "upload.directDone": "تجري معالجة الفيديو الآن. يمكنك إغلاق هذه الصفحة؛ سيعرضه التطبيق عندما يصبح جاهزًا.",
 };
 
 export const dictionaries = { en: en as Record<StringKey, string>, ar };
