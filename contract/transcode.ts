@@ -48,6 +48,17 @@ export interface TranscodeRequest {
   callbackBase: string;
   /** Target HLS segment duration in seconds. */
   segmentSeconds: number;
+  /**
+   * Longest source accepted, in seconds (a direct upload's cap). Checked right after the probe,
+   * before any encoding; a longer source is a permanent failure with `durationCapMessage`.
+   */
+  maxDurationSec?: number;
+}
+
+/** The failure reason of a source longer than its upload's duration cap. */
+export function durationCapMessage(durationSec: number, maxDurationSec: number): string {
+  const seconds = (n: number) => `${Number(n.toFixed(1))} ${n === 1 ? "second" : "seconds"}`;
+  return `This video is ${seconds(durationSec)} long; its upload link accepts videos of at most ${seconds(maxDurationSec)}.`;
 }
 
 /** Progress report, transcoder → Worker. */

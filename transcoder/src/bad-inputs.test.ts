@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TranscodeRequest } from "../../contract/transcode.ts";
+import { durationCapMessage, type TranscodeRequest } from "../../contract/transcode.ts";
 import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
 import type { Logger } from "./ffmpeg.ts";
 import { runJob } from "./job.ts";
@@ -35,11 +35,11 @@ function clip(name: string, picture: string, seconds: number, video: string[]): 
 }
 
 let counter = 0;
-async function transcode(file: string) {
+async function transcode(file: string, extra: Partial<TranscodeRequest> = {}) {
   const videoId = `bad-${++counter}`;
   const token = `t-${counter}`;
   const job = twin.addJob(videoId, { source: readFileSync(file), tokens: [token] });
-  const request: TranscodeRequest = { videoId, attempt: 1, token, callbackBase: twin.callbackBase(videoId), segmentSeconds: 2 };
+  const request: TranscodeRequest = { videoId, attempt: 1, token, callbackBase: twin.callbackBase(videoId), segmentSeconds: 2, ...extra };
   const workDir = mkdtempSync(join(dir, "work-"));
   const result = await runJob(request, {
     ...bin,
@@ -131,5 +131,13 @@ describe("awkward sources", () => {
     if (result?.ok !== false) return;
     expect(result.error).toMatch(/video/i);
     expect(job.puts.filter((p) => p.path.endsWith(".ts"))).toHaveLength(0);
+  });
+
+  it("a source longer than the upload's duration cap fails permanently at the probe, before any encoding", async () => {
+    const file = clip("five-seconds.mp4", "testsrc2=size=320x240:rate=15", 5, H264_FAST);
+    const { job, result } = await transcode(file, { maxDurationSec: 2 });
+    expect(result).toEqual({ ok: false, permanent: true, error: durationCapMessage(5, 2) });
+    expect(result && !result.ok && result.error).toBe("This video is 5 seconds long; its upload link accepts videos of at most 2 seconds.");
+    expect(job.puts).toHaveLength(0);
   });
 });

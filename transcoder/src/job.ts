@@ -18,6 +18,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   OUTPUT_FILE,
+  durationCapMessage,
   parseTranscodeResult,
   type Rendition,
   type TranscodeRequest,
@@ -210,6 +211,10 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
 
     // b. Probe. NotAVideoError is permanent.
     const info = await probe(deps.ffprobePath, source);
+    // A direct upload's duration cap: refused before any encoding, and never retried.
+    if (request.maxDurationSec !== undefined && info.durationSec > request.maxDurationSec) {
+      throw new UnusableSourceError(durationCapMessage(info.durationSec, request.maxDurationSec));
+    }
     const renditions = chooseLadder(info);
     checkOutputNames(renditions, info.width, info.height);
     log.info("probed", { ...info, renditions: renditions.map((r) => `${r.name} ${r.width}x${r.height}`) });

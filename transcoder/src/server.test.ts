@@ -172,12 +172,16 @@ describe("transcoder server", () => {
       { ...good, callbackBase: "ftp://example.com/x" },
       { ...good, callbackBase: "not a url" },
       { ...good, segmentSeconds: "2" },
+      { ...good, maxDurationSec: 0 },
+      { ...good, maxDurationSec: "60" },
     ]) {
       const res = await call("POST", "/jobs", bad);
       expect(res.status).toBe(400);
       expect((res.json as { message: string }).message).toMatch(/^[A-Za-z].*\.$/);
     }
     expect(parseTranscodeRequest({ ...good, extra: true }, twin.url)).toEqual(good);
+    // A direct upload's duration cap passes through to the job.
+    expect(parseTranscodeRequest({ ...good, maxDurationSec: 2.5 }, twin.url)).toEqual({ ...good, maxDurationSec: 2.5 });
     expect((await call("GET", "/health")).json).toMatchObject({ running: 0 });
   });
 

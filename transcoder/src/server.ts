@@ -138,12 +138,19 @@ export function parseTranscodeRequest(body: unknown, publicUrl: string): Transco
   if (typeof b.segmentSeconds !== "number" || !(b.segmentSeconds > 0) || b.segmentSeconds > MAX_SEGMENT_SECONDS) {
     return bad(`segmentSeconds must be a number above 0 and at most ${MAX_SEGMENT_SECONDS}.`);
   }
+  if (
+    b.maxDurationSec !== undefined &&
+    !(typeof b.maxDurationSec === "number" && b.maxDurationSec > 0 && Number.isFinite(b.maxDurationSec))
+  ) {
+    return bad("maxDurationSec, when given, must be a number of seconds above 0.");
+  }
   return {
     videoId: b.videoId,
     attempt: b.attempt,
     token: b.token,
     callbackBase: b.callbackBase as string,
     segmentSeconds: b.segmentSeconds,
+    ...(b.maxDurationSec === undefined ? {} : { maxDurationSec: b.maxDurationSec as number }),
   };
 }
 

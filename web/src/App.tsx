@@ -3,7 +3,7 @@ import { setUnauthorizedHandler } from "./lib/api.ts";
 import { clearSession, loadSession, saveSession, type Session } from "./lib/auth.ts";
 import { I18nProvider, useI18n } from "./lib/i18n.tsx";
 import { Link, navigate, usePath } from "./lib/router.tsx";
-import { matchRoute, needsSignIn, type Route as PageRoute } from "./lib/viewer.ts";
+import { directUploadParam, matchRoute, needsSignIn, type Route as PageRoute } from "./lib/viewer.ts";
 import { SessionContext, useSession, type SessionCtx } from "./lib/session.tsx";
 import { SignInPage } from "./pages/SignIn.tsx";
 import { UploadPage } from "./pages/Upload.tsx";
@@ -108,7 +108,12 @@ function Shell({ expired }: { expired: boolean }) {
       )}
       <main id="main" tabIndex={-1}>
         {/* Watching needs no account: sign-in is asked only for uploading, "My videos" and admin. */}
-        {!session && needsSignIn(route) ? <SignInPage expired={expired} /> : <Route route={route} session={session} />}
+        {/* An upload link opened by another app (`/upload?u=…`) is its own credential: no sign-in either. */}
+        {!session && needsSignIn(route) && !(route.page === "upload" && directUploadParam(location.search, location.origin)) ? (
+          <SignInPage expired={expired} />
+        ) : (
+          <Route route={route} session={session} />
+        )}
       </main>
     </>
   );

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { optionalUser, requireUser, type AppEnv } from "./http/auth.ts";
+import { isDirectUploadRequest, requireDirectUploadLink } from "./http/direct-upload-auth.ts";
 import { ApiError, renderError } from "./http/errors.ts";
 import { JOB_REPORT_LIMIT_BYTES, JSON_BODY_LIMIT_BYTES, jsonBodyLimit } from "./http/body-limit.ts";
 import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from "./tus/protocol.ts";
@@ -15,6 +16,7 @@ import { oembed } from "./routes/oembed.ts";
 import { playbackEvents } from "./routes/playback-events.ts";
 import { stats } from "./routes/stats.ts";
 import { apiKeys } from "./routes/api-keys.ts";
+import { directUploads } from "./routes/direct-uploads.ts";
 import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
@@ -52,6 +54,7 @@ app.use("/api/*", async (c, next) => {
   if (c.req.method === "OPTIONS" || c.req.path === "/api/auth/dev-login") return next();
   if ((c.req.method === "GET" || c.req.method === "HEAD") && VIEWER_API.test(c.req.path)) return optionalUser(c, next);
   if (c.req.method === "POST" && c.req.path === "/api/playback-events") return optionalUser(c, next);
+  if (isDirectUploadRequest(c)) return requireDirectUploadLink(c, next);
   return requireUser(c, next);
 });
 
@@ -67,6 +70,7 @@ app.route("/api/videos", videos);
 app.route("/api/admin", admin);
 app.route("/api/admin/api-keys", apiKeys);
 app.route("/api/playback-events", playbackEvents);
+app.route("/api/direct-uploads", directUploads);
 app.route("/api", stats);
 app.route("/internal", internal);
 app.route("/videos", playback);

@@ -180,6 +180,9 @@ export const en = {
   "apiKeys.revoked": "Key “{name}” revoked.",
   "apiKeys.nameRequired": "Give the key a name.",
   "apiKeys.scopeRequired": "Choose at least one scope.",
+  // Direct creator uploads (/upload?u=<upload link>)
+  "upload.directHint": "This upload link is for one video.",
+  "upload.directDone": "Your video is being processed. You can close this page; the app shows it when it is ready.",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -363,6 +366,9 @@ export const ar: Record<StringKey, string> = {
   "apiKeys.revoked": "تم إلغاء المفتاح «{name}».",
   "apiKeys.nameRequired": "اختر اسمًا للمفتاح.",
   "apiKeys.scopeRequired": "اختر صلاحية واحدة على الأقل.",
+  // Direct creator uploads (/upload?u=<upload link>)
+  "upload.directHint": "رابط الرفع هذا مخصص لفيديو واحد.",
+  "upload.directDone": "تجري معالجة الفيديو الآن. يمكنك إغلاق هذه الصفحة؛ سيعرضه التطبيق عندما يصبح جاهزًا.",
 };
 
 export const dictionaries = { en: en as Record<StringKey, string>, ar };

@@ -59,17 +59,20 @@ export async function unfinishedUploads(userId: string) {
   return all.filter((u) => u.urlStorageKey.includes(`-u:${userId}::`));
 }
 
-export async function discardUnfinished(token: string, entry: { urlStorageKey: string; uploadUrl: string | null }): Promise<void> {
+export async function discardUnfinished(token: string | null, entry: { urlStorageKey: string; uploadUrl: string | null }): Promise<void> {
   await tus.defaultOptions.urlStorage.removeUpload(entry.urlStorageKey);
   if (entry.uploadUrl) {
-    await tus.Upload.terminate(entry.uploadUrl, { headers: { Authorization: `Bearer ${token}` }, retryDelays: [0, 1000] }).catch(() => {});
+    await tus.Upload.terminate(entry.uploadUrl, { headers: authHeaders(token), retryDelays: [0, 1000] }).catch(() => {});
   }
 }
 
+/** A signed-in user's token; none through a direct upload link, whose URLs are their own credential. */
+const authHeaders = (token: string | null): Record<string, string> => (token ? { Authorization: `Bearer ${token}` } : {});
+
 /** Bytes the server already has for an upload URL (tus HEAD); null if unknown or gone. */
-async function serverOffset(url: string, token: string): Promise<number | null> {
+async function serverOffset(url: string, token: string | null): Promise<number | null> {
   try {
-    const res = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Authorization: `Bearer ${token}` } });
+    const res = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", ...authHeaders(token) } });
     if (!res.ok) return null;
     const offset = Number(res.headers.get("Upload-Offset"));
     return Number.isFinite(offset) ? offset : null;
@@ -84,7 +87,7 @@ export class UploadController {
   private upload: tus.Upload | null = null;
   private previous: tus.PreviousUpload[] = [];
   private meter = new SpeedMeter();
-  private token = "";
+  private token: string | null = null;
   private onOnline = () => {
     if (this.state.phase === "offline") this.resume();
   };
@@ -99,16 +102,19 @@ export class UploadController {
     for (const l of this.listeners) l(this.state);
   }
 
-  /** Prepares an upload of `file`; offers to resume if this device has a half-finished one of it. */
-  async choose(file: File, opts: { token: string; userId: string; title: string }): Promise<void> {
+  /**
+   * Prepares an upload of `file`; offers to resume if this device has a half-finished one of it.
+   * `directUrl`: an upload link made for the creator by another app, used instead of the token.
+   */
+  async choose(file: File, opts: { token: string | null; userId: string; title: string; directUrl?: string }): Promise<void> {
     this.reset();
     this.token = opts.token;
     this.meter.reset();
     const metadata: Record<string, string> = { filename: file.name, filetype: fileType(file) };
     if (opts.title.trim()) metadata.title = opts.title.trim();
     this.upload = new tus.Upload(file, {
-      endpoint: endpoint(),
-      headers: { Authorization: `Bearer ${opts.token}` },
+      endpoint: opts.directUrl ?? endpoint(),
+      headers: authHeaders(opts.token),
       metadata,
       chunkSize: CHUNK_SIZE,
       retryDelays: RETRY_DELAYS,
@@ -138,7 +144,7 @@ export class UploadController {
           this.set({ phase: "offline", retrying: false, speed: null, secondsLeft: null });
           return;
         }
-        this.set({ phase: "error", retrying: false, error: { status, message: readableTusError(err, status) } });
+        this.set({ phase: "error", retrying: false, error: { status, message: readableTusError(err, status, this.token === null) } });
       },
       onSuccess: () => {
         this.set({
@@ -236,10 +242,11 @@ export class UploadController {
   }
 }
 
-function readableTusError(err: Error, status: number): string {
+function readableTusError(err: Error, status: number, direct: boolean): string {
   const body = (err as tus.DetailedError).originalResponse?.getBody()?.trim();
   if (status === 413) return body || "The file is larger than the server accepts (500 MB).";
-  if (status === 401) return "Your session has ended. Please sign in again.";
+  // Through an upload link there is no session: the server's sentence says what is wrong with the link.
+  if (status === 401 && !(direct && body)) return "Your session has ended. Please sign in again.";
   if (body && body.length < 300) return body;
   return status ? `the server answered ${status}` : "the connection failed";
 }

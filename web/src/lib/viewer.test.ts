@@ -1,6 +1,6 @@
 /** The viewer side's pure rules: routes, where sign-in is asked, and the share token's way to the API. */
 import { describe, expect, it } from "vitest";
-import { SHARE_EXPIRIES, matchRoute, needsSignIn, shareParam, watchUrl, withShare } from "./viewer.ts";
+import { SHARE_EXPIRIES, directUploadParam, matchRoute, needsSignIn, shareParam, watchUrl, withShare } from "./viewer.ts";
 import { en } from "./strings.ts";
 
 describe("web routes", () => {
@@ -39,5 +39,27 @@ describe("web share links", () => {
   it("offers 1, 7 and 30 days, each with a sentence", () => {
     expect(SHARE_EXPIRIES.map((e) => e.seconds)).toEqual([86_400, 604_800, 2_592_000]);
     for (const e of SHARE_EXPIRIES) expect(en[e.label]).toBeTruthy();
+  });
+});
+
+describe("the upload link of /upload?u=", () => {
+  const origin = "https://video.example";
+  const link = `${origin}/api/video/uploads?direct=abc.1.sig`;
+  it("is taken when it is this site's tus endpoint with a link token", () => {
+    expect(directUploadParam(`?u=${encodeURIComponent(link)}`, origin)).toBe(link);
+    expect(directUploadParam(`?u=${encodeURIComponent("/api/video/uploads?direct=x")}`, origin)).toBe(
+      `${origin}/api/video/uploads?direct=x`,
+    );
+  });
+  it("is refused elsewhere: another site, another path, no token, nothing", () => {
+    for (const u of [
+      "https://evil.example/api/video/uploads?direct=abc",
+      `${origin}/api/videos?direct=abc`,
+      `${origin}/api/video/uploads`,
+      "javascript:alert(1)",
+    ]) {
+      expect(directUploadParam(`?u=${encodeURIComponent(u)}`, origin), u).toBeNull();
+    }
+    expect(directUploadParam("", origin)).toBeNull();
   });
 });

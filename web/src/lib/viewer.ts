@@ -24,6 +24,23 @@ export function matchRoute(path: string): Route {
 /** "Sign-in is asked only for uploading, "My videos" and admin": watching and embedding never ask. */
 export const needsSignIn = (route: Route): boolean => route.page !== "watch" && route.page !== "embed";
 
+/**
+ * The `?u=<upload link>` of the upload page opened by another app (a direct creator upload): the
+ * link when it is a tus endpoint of this very site carrying a link token, else null — the page
+ * never sends a file anywhere else.
+ */
+export function directUploadParam(search: string, origin: string): string | null {
+  const raw = new URLSearchParams(search).get("u");
+  if (!raw) return null;
+  try {
+    const url = new URL(raw, origin);
+    if (url.origin !== origin || url.pathname !== "/api/video/uploads" || !url.searchParams.get("direct")) return null;
+    return url.toString();
+  } catch {
+    return null;
+  }
+}
+
 /** The `?share=<token>` of a private video's share link, from the page's query string. */
 export function shareParam(search: string): string | null {
   const token = new URLSearchParams(search).get("share");

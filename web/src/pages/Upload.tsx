@@ -11,6 +11,7 @@ import { StatusPanel } from "../components/Status.tsx";
 import { useWatchedVideo } from "../lib/video-playback.ts";
 import { Player } from "../components/Player.tsx";
 import { Notice } from "../components/Fields.tsx";
+import { directUploadParam } from "../lib/viewer.ts";
 
 function useUploadState(): UploadState {
   const [state, setState] = useState(uploader.state);
@@ -27,8 +28,14 @@ export function UploadPage() {
   const [dragging, setDragging] = useState(false);
   const [unfinished, setUnfinished] = useState<tus.PreviousUpload[]>([]);
   const inputRef = useRef<HTMLInputElement>(null);
+  // Opened by another app with an upload link (`?u=`): the link stands in for a session (and wins
+  // over one, so the video goes to the creator the link was made for).
+  const directUrl = directUploadParam(location.search, location.origin);
+  const direct = directUrl !== null;
+  // Uploads through a link are remembered (for resuming) under the link itself.
+  const userId = direct ? `link:${new URL(directUrl).searchParams.get("direct")?.split(".")[0]}` : session!.userId;
 
-  const refreshUnfinished = () => void unfinishedUploads(session!.userId).then(setUnfinished, () => setUnfinished([]));
+  const refreshUnfinished = () => void unfinishedUploads(userId).then(setUnfinished, () => setUnfinished([]));
   useEffect(refreshUnfinished, [state.phase]);
 
   const pick = (file: File | undefined) => {
@@ -46,7 +53,7 @@ export function UploadPage() {
       return;
     }
     setProblem(null);
-    void uploader.choose(file, { token: session!.token, userId: session!.userId, title });
+    void uploader.choose(file, direct ? { token: null, userId, title, directUrl } : { token: session!.token, userId, title });
   };
 
   const date = (iso: string) => new Date(iso).toLocaleString(intlLocale(lang), { dateStyle: "medium", timeStyle: "short" });
@@ -55,6 +62,7 @@ export function UploadPage() {
   return (
     <section class="page upload-page" data-phase={state.phase} data-video-id={state.videoId ?? ""}>
       <h1>{t("upload.title")}</h1>
+      {direct && showForm && <p class="muted">{t("upload.directHint")}</p>}
       {showForm && (
         <>
           {state.phase === "cancelled" && (
@@ -118,7 +126,7 @@ export function UploadPage() {
                     <button
                       type="button"
                       class="ghost small"
-                      onClick={() => void discardUnfinished(session!.token, u).then(refreshUnfinished)}
+                      onClick={() => void discardUnfinished(session?.token ?? null, u).then(refreshUnfinished)}
                     >
                       {t("upload.discard")}
                     </button>
@@ -155,7 +163,7 @@ export function UploadPage() {
 
       {["uploading", "paused", "offline", "error"].includes(state.phase) && <UploadProgress state={state} />}
 
-      {state.phase === "done" && state.videoId && <Processing id={state.videoId} />}
+      {state.phase === "done" && state.videoId && (direct ? <DirectDone /> : <Processing id={state.videoId} />)}
     </section>
   );
 }
@@ -207,6 +215,19 @@ function UploadProgress({ state }: { state: UploadState }) {
           {t("upload.cancel")}
         </button>
       </div>
+    </div>
+  );
+}
+
+/** After an upload through a link: no account here to follow the video with; the app that opened the page does. */
+function DirectDone() {
+  const { t } = useI18n();
+  return (
+    <div class="processing" data-testid="direct-done">
+      <p class="notice ok" role="status">
+        {t("upload.done")}
+      </p>
+      <p>{t("upload.directDone")}</p>
     </div>
   );
 }

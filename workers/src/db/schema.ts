@@ -252,3 +252,23 @@ export const apiKeys = sqliteTable(
   (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash)],
 );
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+// ---- Direct creator uploads ----------------------------------------------------------------------
+
+/**
+ * An upload link a server made for one creator (POST /api/direct-uploads). `video_id` is the id the
+ * upload will have; `used_at` is set by the one creation the link allows. The caps travel with the
+ * upload: `max_bytes` to the upload session, `max_duration_sec` to the transcoder's probe.
+ */
+export const directUploads = sqliteTable("direct_uploads", {
+  videoId: text("video_id").primaryKey(),
+  creatorId: text("creator_id").notNull(),
+  maxBytes: integer("max_bytes").notNull(),
+  maxDurationSec: real("max_duration_sec"),
+  title: text("title"),
+  visibility: text("visibility", { enum: VISIBILITIES }),
+  expiresAt: integer("expires_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+  usedAt: integer("used_at"),
+});
+export type DirectUploadRow = typeof directUploads.$inferSelect;

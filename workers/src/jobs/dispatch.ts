@@ -1,5 +1,6 @@
 import { countInStatus, findStalledJobs, nextWaitingJob } from "../db/jobs.ts";
 import { failureChange } from "../db/transitions.ts";
+import { maxDurationFor } from "../db/direct-uploads.ts";
 import { transcodingGate } from "../costs/gate.ts";
 import { signJobToken } from "./job-token.ts";
 import { SEGMENT_SECONDS, UNAVAILABLE_RETRY_MS, jobTimings } from "./policy.ts";
@@ -49,12 +50,15 @@ export async function dispatchNext(env: Env, deps: DispatchDeps = {}): Promise<s
     );
     if (!claimed) continue; // another dispatcher took it
 
+    // A direct upload's duration cap travels with every run, so the probe refuses a longer source.
+    const maxDurationSec = await maxDurationFor(env.DB, next.id);
     const outcome = await client.start({
       videoId: next.id,
       attempt: claimed.row.run,
       token: await signJobToken(env.JWT_SECRET, { videoId: next.id, run: claimed.row.run }),
       callbackBase: `${env.PUBLIC_URL.replace(/\/$/, "")}/internal/jobs/${next.id}`,
       segmentSeconds: SEGMENT_SECONDS,
+      ...(maxDurationSec === null ? {} : { maxDurationSec }),
     });
     if (outcome === "accepted") {
       started.push(next.id);

@@ -19,7 +19,10 @@ import {
 import { partSizeFor } from "../tus/part-layout.ts";
 import { countSessionRequest, unmeteredUploadSession, uploadSession } from "../tus/session-stub.ts";
 import type { SessionResult, UploadInfo } from "../tus/upload-session.ts";
-import { findVideo, insertUploadingVideo } from "../db/videos.ts";
+import { findVideo, insertUploadingVideo, updateVideo } from "../db/videos.ts";
+import { claimDirectUpload, releaseDirectUpload } from "../db/direct-uploads.ts";
+import { directUploadLink } from "../http/direct-upload-auth.ts";
+import { DIRECT_UPLOAD_PARAM } from "../../../contract/direct-uploads.ts";
 import { isVideoId, newVideoId } from "../videos/ids.ts";
 import { removeVideo } from "../videos/remove.ts";
 import { uploadLimits } from "../config.ts";
@@ -57,17 +60,33 @@ uploads.options("/:id", (c) => c.body(null, 204));
 
 /** Creation (+ creation-with-upload, creation-defer-length). */
 uploads.post("/", async (c) => {
-  const { maxBytes, expiryMs, maxOpenUploads, maxOpenBytes } = uploadLimits(c.env);
+  const { expiryMs, maxOpenUploads, maxOpenBytes } = uploadLimits(c.env);
+  const link = directUploadLink(c);
+  const maxBytes = maxBytesFor(c);
+  const now = Date.now();
+  // A direct upload link starts its one upload until it expires ("Upload-Expires" semantics: 410).
+  if (link && link.expiresAt <= now) {
+    throw new TusError("UPLOAD_LINK_EXPIRED", `This upload link expired at ${httpDate(link.expiresAt)}; ask the app for a new one.`);
+  }
   const { length } = parseCreationLength(c.req.header("Upload-Length") ?? null, c.req.header("Upload-Defer-Length") ?? null, maxBytes);
   const metadataHeader = c.req.header("Upload-Metadata") ?? null;
-  const meta = videoMetadata(parseMetadata(metadataHeader));
+  const pairs = parseMetadata(metadataHeader);
+  if (link) {
+    // The server that made the link chose the title; a bare tus client may send no file name.
+    if (link.title) pairs.set("title", link.title);
+    if (!pairs.has("filename") && !pairs.has("name")) pairs.set("filename", "video");
+  }
+  const meta = videoMetadata(pairs);
   const user = c.get("user");
-  const id = newVideoId();
-  const now = Date.now();
+  // "The upload id is the video id": a link's upload gets the id the link announced.
+  const id = link ? link.videoId : newVideoId();
   const expiresAt = now + expiryMs;
+  if (link && !(await claimDirectUpload(c.env.DB, id, now))) throw new TusError("UPLOAD_LINK_USED");
 
   const quota = { maxUploads: maxOpenUploads, maxBytes: maxOpenBytes, deferredBytes: maxBytes };
   const inserted = await insertUploadingVideo(c.env.DB, { id, ownerId: user.id, meta, length, expiresAt, now }, quota);
+  // Refused by the creator's quota: the link stays unused, so it may try again once there is room.
+  if (inserted !== "inserted" && link) await releaseDirectUpload(c.env.DB, id);
   if (inserted === "too_many_uploads") {
     throw new TusError(
       "TOO_MANY_OPEN_UPLOADS",
@@ -81,6 +100,7 @@ uploads.post("/", async (c) => {
       `Your unfinished uploads may declare ${gib} GiB together (an upload of unknown length counts as the largest file allowed); finish or delete one of them, or upload a smaller file.`,
     );
   }
+  if (link?.visibility) await updateVideo(c.env.DB, id, { visibility: link.visibility }, now);
   const session = uploadSession(c.env, id);
   let info = await session.create({
     videoId: id,
@@ -102,7 +122,10 @@ uploads.post("/", async (c) => {
     if (current.ok) info = current.value;
   }
 
-  c.header("Location", new URL(`/api/video/uploads/${id}`, c.req.url).toString());
+  const location = new URL(`/api/video/uploads/${id}`, c.req.url);
+  // Through a link, the upload's own URL carries the link too: HEAD, PATCH and DELETE need no credentials either.
+  if (link) location.searchParams.set(DIRECT_UPLOAD_PARAM, c.req.query(DIRECT_UPLOAD_PARAM)!);
+  c.header("Location", location.toString());
   setStateHeaders(c, info);
   if (body) c.header("Upload-Offset", String(info.offset));
   return c.body(null, 201);
@@ -111,7 +134,7 @@ uploads.post("/", async (c) => {
 /** HEAD (Hono routes HEAD through GET: `app.head()` never fires). */
 uploads.get("/:id", async (c) => {
   if (c.req.method !== "HEAD") throw new TusError("METHOD_NOT_ALLOWED");
-  const id = idParam(c.req.param("id"));
+  const id = idParam(c, c.req.param("id"));
   const result = await unmeteredUploadSession(c.env, id).info(c.get("user").id);
   countSessionRequest(result, id);
   const info = unwrap(result);
@@ -129,10 +152,10 @@ uploads.patch("/:id", async (c) => {
   if (c.req.header("Content-Type") !== OFFSET_CONTENT_TYPE) throw new TusError("INVALID_CONTENT_TYPE");
   const offset = parseNonNegativeInteger(c.req.header("Upload-Offset") ?? null);
   if (offset === null) throw new TusError("MISSING_OFFSET");
-  const id = idParam(c.req.param("id"));
+  const id = idParam(c, c.req.param("id"));
   const result = await unmeteredUploadSession(c.env, id).patch(patchRequest(c.req.raw, c.get("user").id, offset), c.req.raw.body);
   countSessionRequest(result, id);
-  const info = unwrap(result, uploadLimits(c.env).maxBytes);
+  const info = unwrap(result, maxBytesFor(c));
   c.header("Upload-Offset", String(info.offset));
   setStateHeaders(c, info);
   return c.body(null, 204);
@@ -140,16 +163,25 @@ uploads.patch("/:id", async (c) => {
 
 /** Termination: the upload, and with it the video, is removed. */
 uploads.delete("/:id", async (c) => {
-  const id = idParam(c.req.param("id"));
+  const id = idParam(c, c.req.param("id"));
   const row = await findVideo(c.env.DB, id);
   if (!row || row.ownerId !== c.get("user").id) throw new TusError("UPLOAD_NOT_FOUND");
   await removeVideo(c.env, row);
   return c.body(null, 204);
 });
 
-function idParam(id: string): string {
-  if (!isVideoId(id)) throw new TusError("UPLOAD_NOT_FOUND");
+/** A direct upload link reaches only the upload it created. */
+function idParam(c: Context<AppEnv>, id: string): string {
+  const link = directUploadLink(c);
+  if (!isVideoId(id) || (link && link.videoId !== id)) throw new TusError("UPLOAD_NOT_FOUND");
   return id;
+}
+
+/** The largest upload: the server's limit, or a direct upload link's smaller cap. */
+function maxBytesFor(c: Context<AppEnv>): number {
+  const limit = uploadLimits(c.env).maxBytes;
+  const link = directUploadLink(c);
+  return link ? Math.min(link.maxBytes, limit) : limit;
 }
 
 function patchRequest(req: Request, ownerId: string, offset: number) {

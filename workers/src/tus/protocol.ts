@@ -78,6 +78,11 @@ export const TUS_ERRORS = {
     403,
     "Your unfinished uploads already hold as many bytes as allowed; finish or delete one of them before starting another.",
   ],
+  // Direct upload links (POST /api/direct-uploads). 410, not 409, for a used link: tus clients retry
+  // a 409 by themselves, and asking again can never make a used link fresh.
+  UPLOAD_LINK_INVALID: [401, "This upload link is not valid; ask the app for a new one."],
+  UPLOAD_LINK_EXPIRED: [410, "This upload link has expired; ask the app for a new one."],
+  UPLOAD_LINK_USED: [410, "This upload link has already been used for an upload; ask the app for a new one."],
   STORAGE_FAILED: [503, "Storage is briefly unavailable; the bytes received so far are kept, retry shortly."],
 } as const satisfies Record<string, readonly [number, string]>;
 export type TusErrorCode = keyof typeof TUS_ERRORS;
@@ -134,7 +139,9 @@ export function parseCreationLength(uploadLength: string | null, deferLength: st
 }
 
 export function tooLargeMessage(maxBytes: number): string {
-  return `The file is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB upload limit.`;
+  // A direct upload link's cap may be far below a megabyte.
+  const limit = maxBytes >= 1024 * 1024 ? `${Math.round(maxBytes / 1024 / 1024)} MB` : `${maxBytes}-byte`;
+  return `The file is larger than the ${limit} upload limit.`;
 }
 
 /**
