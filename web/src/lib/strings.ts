@@ -152,6 +152,11 @@ export const en = {
   "common.notFound": "Page not found.",
   "common.home": "Go to the upload page",
   "common.refresh": "Refresh",
+
+  // --- MP4 download ---
+  "download.link": "Download MP4",
+  "download.allow": "Allow downloads",
+  "download.allowHint": "Anyone who can watch this video can also download it as an MP4. You always can.",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -306,6 +311,11 @@ export const ar: Record<StringKey, string> = {
   "common.notFound": "الصفحة غير موجودة.",
   "common.home": "اذهب إلى صفحة الرفع",
   "common.refresh": "تحديث",
+
+  // --- MP4 download ---
+  "download.link": "تنزيل بصيغة MP4",
+  "download.allow": "السماح بالتنزيل",
+  "download.allowHint": "يستطيع كل من يمكنه مشاهدة هذا الفيديو أن ينزّله أيضًا بصيغة MP4. أما أنت فتستطيع ذلك دائمًا.",
 };
 
 export const dictionaries = { en: en as Record<StringKey, string>, ar };
