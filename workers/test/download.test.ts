@@ -116,6 +116,9 @@ describe("MP4 download", () => {
     // A playback token (what a playlist URL carries) does not open a non-downloadable MP4.
     const playToken = owner.hlsUrl!.split("/")[3];
     expect((await get(`/videos/${id}/p/${playToken}/download.mp4`)).status).toBe(404);
+    // Nor does the owner's download token open the playlists: each token opens its own kind.
+    const downloadToken = owner.downloadUrl!.split("/")[3];
+    expect((await get(`/videos/${id}/p/${downloadToken}/index.m3u8`)).status).toBe(403);
 
     const share = await api(alice, `/videos/${id}/share`, { method: "POST", body: JSON.stringify({ expiresInSec: 600 }) });
     const shareToken = new URL(((await share.json()) as { url: string }).url).searchParams.get("share")!;
