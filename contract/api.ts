@@ -1,6 +1,7 @@
 /**
  * JSON shapes of the public API, shared by the Worker and the web app.
  */
+import type { DownloadFields } from "./downloads.ts";
 import type { VideoStatus, Visibility } from "./video.ts";
 
 export type { VideoStatus, Visibility };
@@ -12,7 +13,7 @@ export interface RenditionSummary {
   bandwidth: number;
 }
 
-export interface VideoResponse {
+export interface VideoResponse extends DownloadFields {
   id: string;
   ownerId: string;
   title: string;

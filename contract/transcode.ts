@@ -126,9 +126,10 @@ export const JOB_ROUTES = {
 
 /**
  * Output files a job may write: the master playlist, the poster, the storyboard (sprite and its
- * WebVTT), a tier's playlist or segment.
+ * WebVTT), the MP4 download, a tier's playlist or segment.
  */
-export const OUTPUT_FILE = /^(index\.m3u8|poster\.jpg|storyboard\.(jpg|vtt)|[0-9]{1,4}p\/(index\.m3u8|iframes\.m3u8|seg_[0-9]{5}\.ts))$/;
+export const OUTPUT_FILE =
+  /^(index\.m3u8|poster\.jpg|storyboard\.(jpg|vtt)|download\.mp4|[0-9]{1,4}p\/(index\.m3u8|iframes\.m3u8|seg_[0-9]{5}\.ts))$/;
 
 /** Answer of the transcoder's `POST /jobs`: 202 accepted, 503 busy (at capacity, try later). */
 export interface TranscoderAccepted {

@@ -113,6 +113,12 @@ describe("runJob", () => {
     expect(job.puts.find((p) => p.path === "storyboard.vtt")!.contentType).toBe("text/vtt; charset=utf-8");
     expect(parseStoryboardVtt(job.files.get("storyboard.vtt")!.toString()).map((c) => c.end)).toEqual([2, 4, 6, expect.closeTo(8, 1)]);
 
+    // The MP4 download: uploaded before the final master (so before the result), as video/mp4.
+    const download = job.puts.find((p) => p.path === "download.mp4")!;
+    expect(download.contentType).toBe("video/mp4");
+    expect(download.body.subarray(4, 8).toString("latin1")).toBe("ftyp");
+    expect(download.seq).toBeLessThan(masterPuts.at(-1)!.seq);
+
     for (const tier of ["240p", "360p"]) {
       const final = job.files.get(`${tier}/index.m3u8`)!.toString();
       expect(final).toMatch(/#EXT-X-ENDLIST\s*$/);

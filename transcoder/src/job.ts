@@ -1,6 +1,7 @@
 /**
  * One transcode job: download → probe → master → HLS encode (published while it runs) + poster,
- * then storyboard → final sweep (VOD playlists, I-frame playlists, the finished master) → report. The job's temp
+ * then storyboard → final sweep (VOD playlists, I-frame playlists, the finished master) → MP4
+ * download (a remux of the top tier) → report. The job's temp
  * dir is removed in every case.
  *
  * How a job ends:
@@ -28,6 +29,7 @@ import { CallbackError, JobCallbacks, JobStoppedError } from "./callback.ts";
 import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, runFfmpeg, writeMasterPlaylist, type Logger } from "./ffmpeg.ts";
 import { chooseLadder } from "./ladder.ts";
 import { writeFinishedPlaylists } from "./finish.ts";
+import { DOWNLOAD_CONTENT_TYPE, DOWNLOAD_FILE, makeDownload } from "./download.ts";
 import { OutputPublisher, PLAYLIST_CONTENT_TYPE, POSTER_CONTENT_TYPE, TIER_PLAYLIST } from "./outputs.ts";
 import { NotAVideoError, probe } from "./probe.ts";
 import { ProgressReporter } from "./reporter.ts";
@@ -333,6 +335,22 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     });
     await activePublisher.sweep();
     if (!activePublisher.complete) throw new Error("ffmpeg finished but a tier playlist is not final (no #EXT-X-ENDLIST).");
+    // g. The MP4 download, right before the result (which makes the video READY): a READY card's
+    // downloadUrl then always finds its file, and the MP4 is in the output bytes the Worker counts
+    // at READY for storage. A remux of the finished top tier (download.ts): seconds, not an encode.
+    await makeDownload({
+      deps,
+      outDir,
+      renditions,
+      hasAudio: info.hasAudio,
+      durationSec: info.durationSec,
+      log,
+      signal: stop.signal,
+      usage,
+    });
+    await activePublisher.uploadFile(DOWNLOAD_FILE, DOWNLOAD_CONTENT_TYPE);
+    log.info("download uploaded", { seconds: elapsed() });
+    // The finished master goes last, as before: it is what says "this run is complete".
     for (const file of finishedFiles) await activePublisher.uploadFile(file, PLAYLIST_CONTENT_TYPE);
     reporter.set(PHASES.finish.to, true);
     await reporter.flush(); // a 409 here still stops the job before the result

@@ -218,6 +218,9 @@ describe("videos", () => {
         "error",
         "createdAt",
         "readyAt",
+        // The MP4 download (§3.2).
+        "downloadable",
+        "downloadUrl",
       ].sort(),
     );
     expect(video).toMatchObject({

@@ -69,6 +69,9 @@ const CARD_FIELDS = [
   "renditions",
   "createdAt",
   "readyAt",
+  // The MP4 download (§3.2).
+  "downloadable",
+  "downloadUrl",
 ].sort();
 
 async function share(id: string, expiresInSec = 3600): Promise<string> {

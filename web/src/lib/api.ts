@@ -68,7 +68,7 @@ export const api = {
   /** Signed out (no token) for a public video; `share` is the token of a share link. */
   video: (token: string | null, id: string, share: string | null = null) =>
     request<VideoCard>(token, "GET", withShare(`/api/videos/${encodeURIComponent(id)}`, share)),
-  updateVideo: (token: string, id: string, patch: { title?: string; visibility?: "public" | "private" }) =>
+  updateVideo: (token: string, id: string, patch: { title?: string; visibility?: "public" | "private"; downloadable?: boolean }) =>
     request<VideoResponse>(token, "PATCH", `/api/videos/${encodeURIComponent(id)}`, patch),
   deleteVideo: (token: string, id: string) => request<void>(token, "DELETE", `/api/videos/${encodeURIComponent(id)}`),
   playback: (token: string | null, id: string, share: string | null = null) =>

@@ -183,6 +183,10 @@ export const en = {
   // Direct creator uploads (/upload?u=<upload link>)
   "upload.directHint": "This upload link is for one video.",
   "upload.directDone": "Your video is being processed. You can close this page; the app shows it when it is ready.",
+  // --- MP4 download ---
+  "download.link": "Download MP4",
+  "download.allow": "Allow downloads",
+  "download.allowHint": "Anyone who can watch this video can also download it as an MP4. You always can.",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -369,6 +373,10 @@ export const ar: Record<StringKey, string> = {
   // Direct creator uploads (/upload?u=<upload link>)
   "upload.directHint": "رابط الرفع هذا مخصص لفيديو واحد.",
   "upload.directDone": "تجري معالجة الفيديو الآن. يمكنك إغلاق هذه الصفحة؛ سيعرضه التطبيق عندما يصبح جاهزًا.",
+  // --- MP4 download ---
+  "download.link": "تنزيل بصيغة MP4",
+  "download.allow": "السماح بالتنزيل",
+  "download.allowHint": "يستطيع كل من يمكنه مشاهدة هذا الفيديو أن ينزّله أيضًا بصيغة MP4. أما أنت فتستطيع ذلك دائمًا.",
 };
 
 export const dictionaries = { en: en as Record<StringKey, string>, ar };

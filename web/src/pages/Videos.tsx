@@ -7,6 +7,7 @@ import { useSession } from "../lib/session.tsx";
 import { StatusBadge } from "../components/Status.tsx";
 import { Notice } from "../components/Fields.tsx";
 import { ShareControls } from "../components/Share.tsx";
+import { DownloadToggle } from "../components/Download.tsx";
 
 export function VideosPage() {
   const { t, lang } = useI18n();
@@ -92,6 +93,11 @@ export function VideosPage() {
                   {t("videos.delete")}
                 </button>
               </div>
+              <DownloadToggle
+                video={v}
+                key={`${v.id}:${v.downloadable}`}
+                onChange={(updated) => setVideos((list) => list?.map((x) => (x.id === v.id ? updated : x)) ?? null)}
+              />
               <ShareControls video={v} key={v.visibility} />
             </div>
           </li>

@@ -7,6 +7,7 @@ import { Player } from "../components/Player.tsx";
 import { StatusPanel } from "../components/Status.tsx";
 import { Notice } from "../components/Fields.tsx";
 import { ShareControls } from "../components/Share.tsx";
+import { DownloadLink, DownloadToggle } from "../components/Download.tsx";
 
 /**
  * One video, for anyone who may watch it: signed out for a public video or through a share link.
@@ -44,6 +45,8 @@ export function WatchPage({ id }: { id: string }) {
           {full && full.visibility === "private" && <span>{t("watch.private")}</span>}
         </p>
       )}
+      {video && <DownloadLink video={video} />}
+      {mine && <DownloadToggle video={video} key={`${video.id}:${video.downloadable}`} />}
       {mine && <ShareControls video={video} key={video.visibility} />}
       <Notice kind="error">{error}</Notice>
     </section>

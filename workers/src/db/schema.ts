@@ -62,6 +62,9 @@ export const videos = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     readyAt: integer("ready_at"),
+    // --- MP4 download ---
+    /** Anyone who may watch the video may also download its MP4 (the owner always may). */
+    downloadable: integer("downloadable", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("videos_owner_created").on(t.ownerId, t.createdAt),

@@ -123,7 +123,7 @@ export async function listVideos(
 export async function updateVideo(
   db: D1Database,
   id: string,
-  patch: Partial<Pick<VideoRow, "title" | "visibility">>,
+  patch: Partial<Pick<VideoRow, "title" | "visibility" | "downloadable">>,
   now: number,
 ): Promise<VideoRow | undefined> {
   const bump =
@@ -198,6 +198,9 @@ export function toVideoResponse(row: VideoRow, playbackToken: string | null = nu
     error: row.error ?? null,
     createdAt: new Date(row.createdAt).toISOString(),
     readyAt: row.readyAt ? new Date(row.readyAt).toISOString() : null,
+    downloadable: row.downloadable,
+    // A viewer's URL (the owner's is made in routes/videos.ts): only READY, when the MP4 exists.
+    downloadUrl: row.downloadable && row.status === "READY" ? `${base}/download.mp4` : null,
   };
 }
 
@@ -216,6 +219,8 @@ export async function findPlaybackState(db: D1Database, id: string) {
       playable: videos.playable,
       run: videos.run,
       playbackVersion: videos.playbackVersion,
+      downloadable: videos.downloadable,
+      title: videos.title,
     })
     .from(videos)
     .where(eq(videos.id, id))

@@ -2,7 +2,10 @@ import type { VideoRow } from "../db/schema.ts";
 import { findPlaybackState } from "../db/videos.ts";
 
 /** What playback needs to know about a video before serving any of its files. */
-export type PlaybackState = Pick<VideoRow, "id" | "visibility" | "status" | "playable" | "run" | "playbackVersion">;
+export type PlaybackState = Pick<
+  VideoRow,
+  "id" | "visibility" | "status" | "playable" | "run" | "playbackVersion" | "downloadable" | "title"
+>;
 
 /**
  * Every file request checks its video's state, so a deleted, cancelled or privatised video stops

@@ -22,10 +22,11 @@ async function hmac(secret: string, message: string): Promise<string> {
 }
 
 /**
- * What a token opens: "play" a playlist path, "share" a watch link (the card and a playback URL).
+ * What a token opens: "play" a playlist path, "share" a watch link (the card and a playback URL),
+ * "download" the owner's MP4 download (whether or not the video is downloadable).
  * The purpose is part of the signed message, so one kind never passes as the other.
  */
-type Purpose = "play" | "share";
+type Purpose = "play" | "share" | "download";
 
 const message = (purpose: Purpose, videoId: string, version: number, exp: string) => `${purpose}:${videoId}:${version}:${exp}`;
 
@@ -104,4 +105,28 @@ export async function verifyShareToken(
   nowSec = Math.floor(Date.now() / 1000),
 ): Promise<number | null> {
   return verify(secret, "share", videoId, version, token, nowSec);
+}
+
+/**
+ * The owner's download token (`/videos/<id>/p/<token>/download.mp4`): it opens the MP4 even when the
+ * video is not downloadable, so only the owner's card carries one. Signed with the playback version
+ * like the others (a revoke voids it too), for as long as a playback URL lives.
+ */
+export async function signDownloadToken(
+  secret: string,
+  videoId: string,
+  version: number,
+  nowSec = Math.floor(Date.now() / 1000),
+): Promise<string> {
+  return sign(secret, "download", videoId, version, nowSec + PLAYBACK_TOKEN_TTL_SEC);
+}
+
+export async function verifyDownloadToken(
+  secret: string,
+  videoId: string,
+  version: number,
+  token: string,
+  nowSec = Math.floor(Date.now() / 1000),
+): Promise<boolean> {
+  return (await verify(secret, "download", videoId, version, token, nowSec)) !== null;
 }

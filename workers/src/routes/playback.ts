@@ -10,6 +10,7 @@ import { isServable, playbackState } from "../delivery/playback-state.ts";
 import { readOutput } from "../delivery/output-files.ts";
 import { r2Media } from "../storage/media.ts";
 import { verifyPlaybackToken } from "../delivery/playback-token.ts";
+import { DOWNLOAD_PATH } from "../delivery/download.ts";
 
 type PlaybackEnv = { Bindings: Env };
 
@@ -49,7 +50,8 @@ function filePath(c: Context<PlaybackEnv>, after: string): string {
 
 async function serveFile(c: Context<PlaybackEnv>, id: string, path: string, token: string | null): Promise<Response> {
   // Strict names: only the outputs of a job, never sources, temp parts or anything else in the bucket.
-  if (!isVideoId(id) || !OUTPUT_FILE.test(path)) throw notFound("File");
+  // download.mp4 has its own rules (routes/download.ts, mounted first): never served from here.
+  if (!isVideoId(id) || !OUTPUT_FILE.test(path) || path === DOWNLOAD_PATH) throw notFound("File");
   const state = await playbackState(c.env, id);
   if (!state || !isServable(state)) throw notFound("Video");
   // The token must be signed with the video's current playback version (revocation).

@@ -20,6 +20,7 @@ import { allowedActions } from "../videos/lifecycle.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
 import { SHARE_TTL_MAX_SEC, SHARE_TTL_MIN_SEC, signPlaybackToken, signShareToken } from "../delivery/playback-token.ts";
 import { toViewerCard, viewerGrant } from "../delivery/viewer-access.ts";
+import { ownerDownloadUrl } from "../delivery/download.ts";
 
 export const videos = new Hono<AppEnv>();
 
@@ -60,8 +61,9 @@ videos.get("/:id", async (c) => {
 videos.patch("/:id", async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.param("id"), { ownerOnly: true });
   const body = await c.req.json().catch(() => null);
-  if (!body || typeof body !== "object") throw new ApiError(400, "invalid_body", "Send a JSON object with title and/or visibility.");
-  const patch: { title?: string; visibility?: Visibility } = {};
+  if (!body || typeof body !== "object")
+    throw new ApiError(400, "invalid_body", "Send a JSON object with title, visibility and/or downloadable.");
+  const patch: { title?: string; visibility?: Visibility; downloadable?: boolean } = {};
   if ("title" in body) {
     const title = typeof body.title === "string" ? sanitizeText(body.title, 200) : "";
     if (!title) throw new ApiError(400, "invalid_title", "title must be a non-empty text of at most 200 characters.");
@@ -71,7 +73,12 @@ videos.patch("/:id", async (c) => {
     if (!VISIBILITIES.includes(body.visibility)) throw new ApiError(400, "invalid_visibility", "visibility must be 'public' or 'private'.");
     patch.visibility = body.visibility;
   }
-  // A visibility change bumps the playback version: every URL signed before stops working.
+  if ("downloadable" in body) {
+    if (typeof body.downloadable !== "boolean") throw new ApiError(400, "invalid_downloadable", "downloadable must be true or false.");
+    patch.downloadable = body.downloadable;
+  }
+  // A visibility change bumps the playback version: every URL signed before stops working. Turning
+  // downloads off needs no bump: every download request checks the flag (delivery/download.ts).
   const updated = await updateVideo(c.env.DB, row.id, patch, Date.now());
   forgetPlaybackState(row.id);
   if (!updated) throw notFound(); // deleted meanwhile
@@ -213,7 +220,8 @@ function jobInfo(row: VideoRow): JobInfo {
 
 /** A row as the API shows it to its owner or an admin (private videos get signed URLs). */
 async function videoResponse(env: Env, row: VideoRow): Promise<VideoResponse> {
-  return toVideoResponse(row, row.visibility === "private" ? await signPlaybackToken(env.JWT_SECRET, row.id, row.playbackVersion) : null);
+  const token = row.visibility === "private" ? await signPlaybackToken(env.JWT_SECRET, row.id, row.playbackVersion) : null;
+  return { ...toVideoResponse(row, token), downloadUrl: await ownerDownloadUrl(env, row) };
 }
 
 const findById = async (env: Env, id: string): Promise<VideoRow | undefined> => (isVideoId(id) ? findVideo(env.DB, id) : undefined);

@@ -1,0 +1,1 @@
+ALTER TABLE `videos` ADD `downloadable` integer DEFAULT false NOT NULL;
