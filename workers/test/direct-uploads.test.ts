@@ -55,6 +55,29 @@ describe("POST /api/direct-uploads", () => {
     });
   });
 
+  it("a server key with uploads:create makes links; a key without it gets 403 naming the scope", async () => {
+    const makeKey = async (scopes: string[]) => {
+      const res = await SELF.fetch(`${BASE}/api/admin/api-keys`, {
+        method: "POST",
+        headers: { "content-type": "application/json", Authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ name: "social app", scopes }),
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { key: string }).key;
+    };
+    const uploader = await makeKey(["uploads:create"]);
+    const reader = await makeKey(["videos:read"]);
+    const made = await createLink({ creatorId: "dave" }, uploader);
+    expect(made.status).toBe(201);
+    const { videoId } = (await made.json()) as DirectUploadResponse;
+    expect((await findDirectUpload(env.DB, videoId))?.creatorId).toBe("dave");
+    const before = await links();
+    const refused = await createLink({ creatorId: "dave" }, reader);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({ error: "forbidden", message: "This API key lacks the uploads:create scope." });
+    expect(await links()).toBe(before);
+  });
+
   it("answers 201 {videoId, uploadUrl, expiresAt}: a tus endpoint carrying the link's token", async () => {
     const before = Date.now();
     const res = await createLink({ creatorId: "carol", expiresInSec: 600 });
