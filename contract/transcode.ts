@@ -96,6 +96,8 @@ export type TranscodeResult =
       instanceType?: string;
       /** storyboard.jpg and storyboard.vtt were uploaded (absent: no storyboard, as from older transcoders). */
       storyboard?: boolean;
+      /** download.mp4 was uploaded (absent: none, as from transcoders older than MP4 downloads). */
+      download?: boolean;
     } & ComputeUsage)
   | ({
       ok: false;
@@ -234,6 +236,7 @@ export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
     );
     need(isNumberAtLeast(body.encodeSeconds, 0), "encodeSeconds must be a number of at least 0.");
     need(body.storyboard === undefined || typeof body.storyboard === "boolean", "storyboard must be true or false.");
+    need(body.download === undefined || typeof body.download === "boolean", "download must be true or false.");
     return {
       ok: true,
       durationSec: body.durationSec,
@@ -249,6 +252,7 @@ export function parseTranscodeResult(body: unknown): Checked<TranscodeResult> {
       encodeSeconds: body.encodeSeconds,
       ...optionalInstanceType(body),
       ...(body.storyboard === undefined ? {} : { storyboard: body.storyboard as boolean }),
+      ...(body.download === undefined ? {} : { download: body.download as boolean }),
       ...optionalUsage(body),
     };
   });

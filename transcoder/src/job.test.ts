@@ -85,6 +85,7 @@ describe("runJob", () => {
       sourceSha256: createHash("sha256").update(source).digest("hex"),
       encodeSeconds: expect.any(Number),
       storyboard: true,
+      download: true,
       // What the attempt used, measured from /proc (usage.real.test.ts checks the figures).
       cpuSeconds: expect.any(Number),
       peakMemoryBytes: expect.any(Number),

@@ -362,6 +362,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       sourceSha256: downloaded.sha256,
       encodeSeconds,
       storyboard: hasStoryboard,
+      download: true,
       ...usage.finish(),
     };
   } catch (err) {

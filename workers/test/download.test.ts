@@ -15,15 +15,25 @@ const { alice, bob } = await usualUsers();
 const MP4 = new Uint8Array(5000).map((_, i) => (i * 7) % 253);
 
 async function videoWithDownload(
-  opts: { visibility?: "public" | "private"; downloadable?: boolean; title?: string; status?: string } = {},
+  opts: { visibility?: "public" | "private"; downloadable?: boolean; title?: string; status?: string; madeBefore?: boolean } = {},
 ): Promise<string> {
   const id = crypto.randomUUID();
   const now = Date.now();
   await env.DB.prepare(
-    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, run, upload_expires_at, created_at, updated_at, downloadable)
-     VALUES (?, 'alice', ?, 't.mp4', 'video/mp4', ?, 1, ?, 1, 1, ?, ?, ?, ?)`,
+    `INSERT INTO videos (id, owner_id, title, filename, filetype, status, playable, visibility, attempts, run, upload_expires_at, created_at, updated_at, downloadable, has_download)
+     VALUES (?, 'alice', ?, 't.mp4', 'video/mp4', ?, 1, ?, 1, 1, ?, ?, ?, ?, ?)`,
   )
-    .bind(id, opts.title ?? "My clip", opts.status ?? "READY", opts.visibility ?? "public", now + 1e9, now, now, opts.downloadable ? 1 : 0)
+    .bind(
+      id,
+      opts.title ?? "My clip",
+      opts.status ?? "READY",
+      opts.visibility ?? "public",
+      now + 1e9,
+      now,
+      now,
+      opts.downloadable ? 1 : 0,
+      opts.madeBefore ? 0 : 1,
+    )
     .run();
   await env.MEDIA.put(`videos/${id}/r1/index.m3u8`, "#EXTM3U\n");
   await env.MEDIA.put(`videos/${id}/r1/download.mp4`, MP4);
@@ -152,6 +162,13 @@ describe("MP4 download", () => {
     expect((await get(path, { Range: "bytes=0-10" })).status).toBe(404);
     expect((await card<ViewerCardResponse>(null, id)).downloadUrl).toBeNull();
     expect((await get(off.downloadUrl!)).status).toBe(200);
+  });
+
+  it("has no downloadUrl for a video made before MP4 downloads (its run wrote none)", async () => {
+    const id = await videoWithDownload({ downloadable: true, madeBefore: true });
+    await env.MEDIA.delete(`videos/${id}/r1/download.mp4`);
+    expect((await card(alice, id)).downloadUrl).toBeNull();
+    expect((await card<ViewerCardResponse>(null, id)).downloadUrl).toBeNull();
   });
 
   it("has no downloadUrl and no file before the video is READY", async () => {

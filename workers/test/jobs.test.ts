@@ -145,6 +145,20 @@ describe("internal routes", () => {
     expect(card).toMatchObject({ status: "READY", storyboardUrl: null });
   });
 
+  it("the owner's downloadUrl appears once a result says download.mp4 exists, never from an older transcoder's result", async () => {
+    const cardOf = async (id: string) =>
+      (await (await SELF.fetch(`${BASE}/api/videos/${id}`, { headers: { Authorization: `Bearer ${alice}` } })).json()) as {
+        downloadUrl: string | null;
+      };
+    const older = await running();
+    expect((await postJson(older.id, "result", older.token, okResult)).status).toBe(204);
+    expect((await cardOf(older.id)).downloadUrl).toBeNull();
+    const current = await running();
+    expect((await postJson(current.id, "result", current.token, { ...okResult, download: "yes" })).status).toBe(400);
+    expect((await postJson(current.id, "result", current.token, { ...okResult, download: true })).status).toBe(204);
+    expect((await cardOf(current.id)).downloadUrl).toMatch(new RegExp(`^/videos/${current.id}/p/[^/]+/download\\.mp4$`));
+  });
+
   it("accept only the job's own token", async () => {
     const { id, token } = await running();
     expect((await internal(id, "source", null)).status).toBe(401);

@@ -30,6 +30,8 @@ export const videos = sqliteTable(
     renditions: text("renditions", { mode: "json" }).$type<Rendition[]>().notNull().default([]),
     /** The current run's result said storyboard.jpg and storyboard.vtt were uploaded. */
     hasStoryboard: integer("has_storyboard", { mode: "boolean" }).notNull().default(false),
+    /** The current run's result said download.mp4 was uploaded (videos made before MP4 downloads have none). */
+    hasDownload: integer("has_download", { mode: "boolean" }).notNull().default(false),
     /** Declared length; null while the client defers it. */
     sourceBytes: integer("source_bytes"),
     /** Bytes the upload session holds so far (R2 parts + buffered tail), kept while UPLOADING: storage of unfinished uploads is billed too. */

@@ -24,7 +24,14 @@ export type VideoChange =
   | {
       event: "succeeded";
       run: number;
-      result: { durationSec: number; renditions: Rendition[]; sourceSha256: string; encodeSeconds?: number; storyboard?: boolean };
+      result: {
+        durationSec: number;
+        renditions: Rendition[];
+        sourceSha256: string;
+        encodeSeconds?: number;
+        storyboard?: boolean;
+        download?: boolean;
+      };
     }
   | { event: "retrying"; run: number; outcome: Extract<FailureOutcome, { event: "retrying" }> }
   | { event: "failed"; run: number; outcome: Extract<FailureOutcome, { event: "failed" }> }
@@ -104,6 +111,7 @@ function columnsFor(change: VideoChange, now: number) {
         sourceSha256: change.result.sourceSha256,
         encodeSeconds: change.result.encodeSeconds,
         hasStoryboard: change.result.storyboard === true,
+        hasDownload: change.result.download === true,
         message: MESSAGES.READY,
         error: null,
         leaseExpiresAt: null,

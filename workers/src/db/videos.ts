@@ -199,8 +199,8 @@ export function toVideoResponse(row: VideoRow, playbackToken: string | null = nu
     createdAt: new Date(row.createdAt).toISOString(),
     readyAt: row.readyAt ? new Date(row.readyAt).toISOString() : null,
     downloadable: row.downloadable,
-    // A viewer's URL (the owner's is made in routes/videos.ts): only READY, when the MP4 exists.
-    downloadUrl: row.downloadable && row.status === "READY" ? `${base}/download.mp4` : null,
+    // A viewer's URL (the owner's is made in routes/videos.ts): only READY, when the run made the MP4.
+    downloadUrl: row.downloadable && row.hasDownload && row.status === "READY" ? `${base}/download.mp4` : null,
   };
 }
 

@@ -11,10 +11,11 @@ export const DOWNLOAD_PATH = "download.mp4";
 
 /**
  * The owner's downloadUrl ("always for the owner"): the public path when anyone may download, else a
- * path with the owner's download token. null until the video is READY (no MP4 before).
+ * path with the owner's download token. null until the video is READY (no MP4 before), and for
+ * videos made before MP4 downloads existed (their run has none).
  */
 export async function ownerDownloadUrl(env: Env, row: VideoRow): Promise<string | null> {
-  if (row.status !== "READY") return null;
+  if (row.status !== "READY" || !row.hasDownload) return null;
   if (row.visibility === "public" && row.downloadable) return `/videos/${row.id}/${DOWNLOAD_PATH}`;
   return `/videos/${row.id}/p/${await signDownloadToken(env.JWT_SECRET, row.id, row.playbackVersion)}/${DOWNLOAD_PATH}`;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `videos` ADD `has_download` integer DEFAULT false NOT NULL;
