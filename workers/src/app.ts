@@ -14,6 +14,7 @@ import { viewerPages } from "./routes/viewer-pages.ts";
 import { oembed } from "./routes/oembed.ts";
 import { playbackEvents } from "./routes/playback-events.ts";
 import { stats } from "./routes/stats.ts";
+import { webhooks } from "./routes/webhooks.ts";
 import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
@@ -63,6 +64,8 @@ app.use("/internal/jobs/:id/result", jsonBodyLimit(JOB_REPORT_LIMIT_BYTES));
 app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);
 app.route("/api/videos", videos);
+// Before the admin routes, whose admin-only guard would refuse an API key with webhooks:manage.
+app.route("/api/admin/webhooks", webhooks);
 app.route("/api/admin", admin);
 app.route("/api/playback-events", playbackEvents);
 app.route("/api", stats);
