@@ -46,7 +46,7 @@ export type AttemptResult = "delivered" | "retrying" | "failed" | "waiting" | "s
  */
 export async function attemptDelivery(env: Env, deliveryId: string, fetcher: Fetcher = fetch, now = Date.now()): Promise<AttemptResult> {
   const row = await findDelivery(env.DB, deliveryId);
-  if (!row || row.status !== "pending" || row.nextAttemptAt > now) return "skipped";
+  if (row?.status !== "pending" || row.nextAttemptAt > now) return "skipped";
   const endpoint = await findEndpoint(env.DB, row.endpointId);
   if (!endpoint) return "skipped"; // deleted meanwhile (its deliveries go with it)
 
