@@ -15,6 +15,7 @@ import { useSession } from "../lib/session.tsx";
 import { StatusBadge, statusWords } from "../components/Status.tsx";
 import { CostChart } from "../components/CostChart.tsx";
 import { InputField, Notice } from "../components/Fields.tsx";
+import { WebhooksSection } from "./admin/Webhooks.tsx";
 
 const currentMonth = () => new Date().toISOString().slice(0, 7);
 
@@ -282,6 +283,8 @@ export function AdminPage() {
           </button>
         )}
       </div>
+
+      <WebhooksSection token={token} />
     </section>
   );
 }
