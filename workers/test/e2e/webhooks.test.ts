@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DESKTOP, PHONE, launchBrowser, newPage, screenshot, signIn } from "./browser.ts";
 import { freePort, useTestStack } from "./fixture.ts";
 import { makeLavfiClip } from "../../../transcoder/src/testing/clips.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
@@ -168,5 +169,54 @@ describe("webhooks to a receiver on loopback", () => {
     expect(uploaded.attemptLog.length).toBe(uploaded.attempts);
     expect(uploaded.attemptLog[0]).toMatchObject({ attempt: 1, statusCode: null, error: expect.stringMatching(/could not be reached/) });
     expect(uploaded.attemptLog.at(-1)).toMatchObject({ statusCode: 204, error: null });
+  });
+
+  it("the admin page adds an endpoint (secret shown once), lists deliveries, resends one and deletes the endpoint", async () => {
+    const browser = await launchBrowser();
+    try {
+      const { page } = await newPage(browser, e2e.stack.baseUrl, DESKTOP);
+      await signIn(page, "root", "admin");
+      await page.getByRole("link", { name: "Admin" }).click();
+      const section = page.getByTestId("webhooks");
+      const existing = section.locator(`li[data-endpoint-id="${endpointId}"]`);
+      await existing.waitFor();
+
+      // Its deliveries, newest first, every one delivered; a resend queues it again.
+      await existing.getByRole("button", { name: "Deliveries" }).click();
+      const rows = existing.locator("tr[data-delivery-id]");
+      await rows.first().waitFor();
+      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-status")))).toEqual(Array(6).fill("delivered"));
+      await screenshot(page, "admin-webhooks-desktop-en");
+      const before = receiver.received.length;
+      await rows.first().getByRole("button", { name: "Resend" }).click();
+      await section.getByText("The delivery is queued again.").waitFor();
+      await waitFor(
+        () => receiver.received.length > before,
+        () => "the resent delivery",
+      );
+
+      // A private address is refused with the server's sentence; a loopback one (local dev) is added.
+      await section.getByLabel("Endpoint URL (https)").fill("https://10.1.2.3/hooks");
+      await section.getByRole("button", { name: "Add endpoint" }).click();
+      await section.getByText("10.1.2.3 is a private or reserved address; webhooks are delivered to public https URLs only.").waitFor();
+      await section.getByLabel("Endpoint URL (https)").fill(`http://127.0.0.1:${receiver.port}/second`);
+      await section.getByRole("button", { name: "Add endpoint" }).click();
+      const secret = (await section.getByTestId("webhook-secret").locator("code").textContent()) ?? "";
+      expect(secret).toMatch(/^whsec_/);
+      const added = section.locator("li[data-endpoint-id]").filter({ hasText: "/second" });
+      await added.waitFor();
+      await page.setViewportSize(PHONE);
+      await page.getByTestId("lang").click();
+      await screenshot(page, "admin-webhooks-phone-ar");
+      await page.getByTestId("lang").click();
+
+      // Deleted (the confirm is accepted): gone from the page and from the API.
+      await added.getByRole("button", { name: "Delete" }).click();
+      await added.waitFor({ state: "detached" });
+      const list = (await (await api("/api/admin/webhooks")).json()) as { endpoints: { url: string }[] };
+      expect(list.endpoints.map((e) => e.url)).toEqual([`http://127.0.0.1:${receiver.port}/hooks`]);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -150,7 +150,7 @@ export function WebhooksSection({ token }: { token: string }) {
                 {deliveries && deliveries.length > 0 && (
                   // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: a wide table's scroll wrapper, focusable so keyboard users can scroll it (WCAG 2.1.1).
                   <div class="table-scroll" tabIndex={0} role="region" aria-label={t("webhooks.deliveries")}>
-                    <table data-testid="webhook-deliveries">
+                    <table class="jobs" data-testid="webhook-deliveries">
                       <thead>
                         <tr>
                           <th scope="col">{t("webhooks.colEvent")}</th>
