@@ -7,7 +7,7 @@ import { recordProgress, recordResult } from "../src/jobs/lifecycle.ts";
 import { findVideo } from "../src/db/videos.ts";
 import { findDelivery, insertDeliveries, insertEndpoint } from "../src/db/webhooks.ts";
 import { sourceKey } from "../src/storage/keys.ts";
-import { markUploadComplete, offVideoEvent, onVideoEvent } from "../src/videos/transitions.ts";
+import { markUploadComplete, offVideoEvent, onVideoEvent, transition } from "../src/videos/transitions.ts";
 import { removeVideo } from "../src/videos/remove.ts";
 import { recordAlert } from "../src/costs/alerts.ts";
 import { attemptDelivery, type Fetcher } from "../src/webhooks/deliver.ts";
@@ -441,6 +441,24 @@ describe("events", () => {
       onVideoEvent(dispatchOnUpload);
       await SELF.fetch(`${HOOKS}/${endpointId}`, { method: "DELETE", headers: get(admin).headers });
     }
+  });
+
+  it("a video becoming HELD is budget.held with the video and why; staying HELD sends nothing more", async () => {
+    const ep = await endpoint(["budget.held"]);
+    const id = await uploadingVideo();
+    await env.DB.prepare("UPDATE videos SET status = 'QUEUED' WHERE id = ?").bind(id).run();
+    const message = "Your upload is safe. This month's processing budget is used up.";
+    expect(await transition(env, id, { event: "held", message })).not.toBeNull();
+    // Held again for another reason (the dispatcher re-checks every minute): no new event.
+    expect(await transition(env, id, { event: "held", message: "Processing is paused." })).not.toBeNull();
+    await vi.waitFor(async () => {
+      const rows = await env.DB.prepare("SELECT payload FROM webhook_deliveries WHERE endpoint_id = ?")
+        .bind(ep.id)
+        .all<{ payload: string }>();
+      expect(rows.results.map((r) => JSON.parse(r.payload))).toEqual([
+        { type: "budget.held", timestamp: expect.any(String), data: expect.objectContaining({ id, status: "HELD", message }) },
+      ]);
+    });
   });
 
   it("a cost alert becomes budget.alert with the budget's state", async () => {

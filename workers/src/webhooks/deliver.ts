@@ -109,29 +109,35 @@ export async function attemptDelivery(env: Env, deliveryId: string, fetcher: Fet
   return delivered ? "delivered" : "failed";
 }
 
-/** Queue consumer of `webhooks` (and its dead-letter queue). */
+/**
+ * Queue consumer of `webhooks` (and its dead-letter queue). The messages of a batch are handled at
+ * once, so one slow receiver does not hold up the others' deliveries (order within a video is kept
+ * by `attemptDelivery`, which does not send while an earlier delivery is pending).
+ */
 export async function consumeWebhookMessages(batch: MessageBatch<unknown>, env: Env, fetcher: Fetcher = fetch): Promise<void> {
-  for (const message of batch.messages) {
-    const id = (message.body as Partial<WebhookMessage> | null)?.deliveryId;
-    if (typeof id !== "string") {
-      console.error("dropped a malformed webhook message");
-      message.ack();
-      continue;
-    }
-    if (batch.queue === WEBHOOK_DEAD_LETTER_QUEUE) {
-      // The row is still pending in D1, so the minute sweep sends it again.
-      console.error(`webhook message for ${id} dead-lettered after ${message.attempts} attempts`);
-      message.ack();
-      continue;
-    }
-    try {
-      await attemptDelivery(env, id, fetcher);
-      message.ack();
-    } catch (error) {
-      // D1 or the queue itself failed (the receiver's failures are handled above): try the step again.
-      console.error(`webhook delivery ${id} could not be processed:`, String(error));
-      message.retry({ delaySeconds: Math.min(300, 5 * message.attempts) });
-    }
+  await Promise.all(batch.messages.map((message) => consumeOne(message, batch.queue, env, fetcher)));
+}
+
+async function consumeOne(message: Message<unknown>, queue: string, env: Env, fetcher: Fetcher): Promise<void> {
+  const id = (message.body as Partial<WebhookMessage> | null)?.deliveryId;
+  if (typeof id !== "string") {
+    console.error("dropped a malformed webhook message");
+    message.ack();
+    return;
+  }
+  if (queue === WEBHOOK_DEAD_LETTER_QUEUE) {
+    // The row is still pending in D1, so the minute sweep sends it again.
+    console.error(`webhook message for ${id} dead-lettered after ${message.attempts} attempts`);
+    message.ack();
+    return;
+  }
+  try {
+    await attemptDelivery(env, id, fetcher);
+    message.ack();
+  } catch (error) {
+    // D1 or the queue itself failed (the receiver's failures are handled above): try the step again.
+    console.error(`webhook delivery ${id} could not be processed:`, String(error));
+    message.retry({ delaySeconds: Math.min(300, 5 * message.attempts) });
   }
 }
 
