@@ -10,7 +10,7 @@ import { sourceKey } from "../src/storage/keys.ts";
 import { markUploadComplete, offVideoEvent, onVideoEvent, transition } from "../src/videos/transitions.ts";
 import { removeVideo } from "../src/videos/remove.ts";
 import { recordAlert } from "../src/costs/alerts.ts";
-import { attemptDelivery, type Fetcher } from "../src/webhooks/deliver.ts";
+import { attemptDelivery, sweepOverdueDeliveries, type Fetcher } from "../src/webhooks/deliver.ts";
 import { MAX_ATTEMPTS, checkEndpointUrl, newMessageId, newSecret, retryDelaySec, signatureHeaders } from "../src/webhooks/policy.ts";
 import { webhooks } from "../src/routes/webhooks.ts";
 import { renderError } from "../src/http/errors.ts";
@@ -169,10 +169,13 @@ describe("signatures", () => {
 const FUTURE = Date.now() + 10 * 86_400_000;
 const SEC = 1000;
 
-async function endpoint(events: string[] = ["video.uploaded", "video.playable", "video.ready"]) {
+async function endpoint(
+  events: string[] = ["video.uploaded", "video.playable", "video.ready"],
+  url = `https://hooks.example.com/${crypto.randomUUID()}`,
+) {
   const row = {
     id: newMessageId("wh"),
-    url: `https://hooks.example.com/${crypto.randomUUID()}`,
+    url,
     events: JSON.stringify(events),
     secret: newSecret(),
     createdBy: "root",
@@ -459,6 +462,23 @@ describe("events", () => {
         { type: "budget.held", timestamp: expect.any(String), data: expect.objectContaining({ id, status: "HELD", message }) },
       ]);
     });
+  });
+
+  it("a delivery whose queue message was lost is sent by the minute sweep", async () => {
+    const received: string[] = [];
+    const original = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith("https://swept.test/")) return original(input, init);
+      received.push(new Headers(init?.headers).get("webhook-id") ?? "");
+      return new Response("ok");
+    });
+    const ep = await endpoint(["video.ready"], "https://swept.test/hook");
+    // Recorded two minutes ago, never enqueued (as if the send had failed).
+    const id = await delivery(ep.id, "video.ready", "vid-swept", Date.now() - 120_000);
+    expect(await sweepOverdueDeliveries(env)).toBeGreaterThanOrEqual(1);
+    await vi.waitFor(() => expect(received).toEqual([id]), { timeout: 10_000, interval: 100 });
+    expect((await findDelivery(env.DB, id))!.status).toBe("delivered");
   });
 
   it("a cost alert becomes budget.alert with the budget's state", async () => {
