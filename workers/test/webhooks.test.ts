@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { dispatchNext, dispatchOnUpload } from "../src/jobs/dispatch.ts";
 import { recordProgress, recordResult } from "../src/jobs/lifecycle.ts";
 import { findVideo } from "../src/db/videos.ts";
-import { findDelivery, insertDeliveries, insertEndpoint } from "../src/db/webhooks.ts";
+import { deleteEndpoint, findDelivery, insertDeliveries, insertEndpoint } from "../src/db/webhooks.ts";
 import { sourceKey } from "../src/storage/keys.ts";
 import { markUploadComplete, offVideoEvent, onVideoEvent, transition } from "../src/videos/transitions.ts";
 import { removeVideo } from "../src/videos/remove.ts";
@@ -349,6 +349,18 @@ describe("delivery attempts", () => {
     expect(got).toEqual([]);
     expect(await findDelivery(env.DB, id)).toBeUndefined();
     expect((await SELF.fetch(`${HOOKS}/${ep.id}/deliveries`, get(admin))).status).toBe(404);
+  });
+
+  it("an endpoint deleted during an attempt leaves no attempt behind", async () => {
+    const ep = await endpoint();
+    const id = await delivery(ep.id, "video.ready", "vid-del-during", FUTURE);
+    const deleting: Fetcher = async () => {
+      await deleteEndpoint(env.DB, ep.id);
+      return new Response("ok");
+    };
+    expect(await attemptDelivery(env, id, deleting, FUTURE)).toBe("delivered");
+    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM webhook_attempts WHERE delivery_id = ?").bind(id).first<{ n: number }>();
+    expect(left!.n).toBe(0);
   });
 });
 

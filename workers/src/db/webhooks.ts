@@ -130,29 +130,25 @@ export interface AttemptOutcome {
   nextAttemptAt: number;
 }
 
-/** Logs the attempt and writes its outcome on the delivery, in one batch. */
+/**
+ * Logs the attempt and writes its outcome on the delivery, in one batch. Nothing is written if the
+ * endpoint (and so the delivery) was deleted during the attempt.
+ */
 export async function recordAttempt(db: D1Database, deliveryId: string, o: AttemptOutcome): Promise<void> {
-  const d = drizzle(db);
-  const t = webhookDeliveries;
-  await d.batch([
-    d.insert(webhookAttempts).values({
-      deliveryId,
-      attempt: o.attempt,
-      at: o.at,
-      statusCode: o.statusCode,
-      error: o.error,
-      durationMs: o.durationMs,
-    }),
-    d
-      .update(t)
-      .set({
-        status: o.status,
-        nextAttemptAt: o.nextAttemptAt,
-        lastStatus: o.statusCode,
-        lastError: o.error,
-        ...(o.status === "delivered" ? { deliveredAt: o.at + o.durationMs } : {}),
-      })
-      .where(and(eq(t.id, deliveryId), eq(t.attempts, o.attempt))),
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?1)`,
+      )
+      .bind(deliveryId, o.attempt, o.at, o.statusCode, o.error, o.durationMs),
+    db
+      .prepare(
+        `UPDATE webhook_deliveries SET status = ?1, next_attempt_at = ?2, last_status = ?3, last_error = ?4,
+           delivered_at = COALESCE(?5, delivered_at)
+         WHERE id = ?6 AND attempts = ?7`,
+      )
+      .bind(o.status, o.nextAttemptAt, o.statusCode, o.error, o.status === "delivered" ? o.at + o.durationMs : null, deliveryId, o.attempt),
   ]);
 }
 
