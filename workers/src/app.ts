@@ -18,6 +18,7 @@ import { playbackEvents } from "./routes/playback-events.ts";
 import { stats } from "./routes/stats.ts";
 import { apiKeys } from "./routes/api-keys.ts";
 import { directUploads } from "./routes/direct-uploads.ts";
+import { webhooks } from "./routes/webhooks.ts";
 import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
@@ -68,6 +69,8 @@ app.use("/internal/jobs/:id/result", jsonBodyLimit(JOB_REPORT_LIMIT_BYTES));
 app.route("/api/auth", auth);
 app.route("/api/video/uploads", uploads);
 app.route("/api/videos", videos);
+// Before the admin routes, whose admin-only guard would refuse an API key with webhooks:manage.
+app.route("/api/admin/webhooks", webhooks);
 app.route("/api/admin", admin);
 app.route("/api/admin/api-keys", apiKeys);
 app.route("/api/playback-events", playbackEvents);

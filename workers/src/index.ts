@@ -6,6 +6,9 @@ import { dispatchNext } from "./jobs/dispatch.ts";
 import type { TranscodeJobMessage } from "../../contract/transcode.ts";
 import { closeDay } from "./costs/daily.ts";
 import { deliverPendingAlerts } from "./costs/alerts.ts";
+import { WEBHOOK_DEAD_LETTER_QUEUE, WEBHOOK_QUEUE, consumeWebhookMessages, sweepOverdueDeliveries } from "./webhooks/deliver.ts";
+// Subscribes the webhooks to video events, removals and cost alerts (registered on load).
+import "./webhooks/events.ts";
 
 export { UploadSession } from "./tus/upload-session.ts";
 export { TranscoderContainer } from "./jobs/transcoder-container.ts";
@@ -15,7 +18,11 @@ export const CRONS = { everyMinute: "* * * * *", every6Hours: "0 */6 * * *", dai
 export default {
   fetch: (request, env, ctx) => app.fetch(applyMethodOverride(request), env, ctx),
 
-  queue: (batch, env) => consumeJobMessages(batch, env),
+  // One consumer, two queues: transcode jobs, and webhook deliveries (each with its dead-letter queue).
+  queue: (batch, env) =>
+    batch.queue === WEBHOOK_QUEUE || batch.queue === WEBHOOK_DEAD_LETTER_QUEUE
+      ? consumeWebhookMessages(batch, env)
+      : consumeJobMessages(batch as MessageBatch<TranscodeJobMessage>, env),
 
   async scheduled(controller, env) {
     if (controller.cron === CRONS.every6Hours) {
@@ -27,7 +34,8 @@ export default {
     if (controller.cron === CRONS.everyMinute) {
       await dispatchNext(env, { now: controller.scheduledTime });
       await deliverPendingAlerts(env, fetch, controller.scheduledTime);
+      await sweepOverdueDeliveries(env, controller.scheduledTime);
     }
     if (controller.cron === CRONS.daily) await closeDay(env, controller.scheduledTime);
   },
-} satisfies ExportedHandler<Env, TranscodeJobMessage>;
+} satisfies ExportedHandler<Env, unknown>;

@@ -187,6 +187,30 @@ export const en = {
   "download.link": "Download MP4",
   "download.allow": "Allow downloads",
   "download.allowHint": "Anyone who can watch this video can also download it as an MP4. You always can.",
+  // Webhooks (admin)
+  "webhooks.title": "Webhooks",
+  "webhooks.intro":
+    "Events are POSTed to these URLs, signed with the Standard Webhooks scheme, and retried for about a day while a receiver is down.",
+  "webhooks.url": "Endpoint URL (https)",
+  "webhooks.events": "Events",
+  "webhooks.add": "Add endpoint",
+  "webhooks.secretOnce": "The signing secret of {url}. It is shown only now: copy it into the receiver.",
+  "webhooks.none": "No endpoints yet.",
+  "webhooks.noEvents": "Choose at least one event.",
+  "webhooks.deliveries": "Deliveries",
+  "webhooks.hide": "Hide deliveries",
+  "webhooks.noDeliveries": "Nothing delivered yet.",
+  "webhooks.delete": "Delete",
+  "webhooks.deleteConfirm": "Delete the endpoint {url} and its delivery log?",
+  "webhooks.colEvent": "Event",
+  "webhooks.colStatus": "Status",
+  "webhooks.colAttempts": "Attempts",
+  "webhooks.colLast": "Last answer",
+  "webhooks.resend": "Resend",
+  "webhooks.resent": "The delivery is queued again.",
+  "webhooks.status.pending": "Pending",
+  "webhooks.status.delivered": "Delivered",
+  "webhooks.status.failed": "Given up",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -377,6 +401,30 @@ export const ar: Record<StringKey, string> = {
   "download.link": "تنزيل بصيغة MP4",
   "download.allow": "السماح بالتنزيل",
   "download.allowHint": "يستطيع كل من يمكنه مشاهدة هذا الفيديو أن ينزّله أيضًا بصيغة MP4. أما أنت فتستطيع ذلك دائمًا.",
+  // Webhooks (admin)
+  "webhooks.title": "خطافات الويب",
+  "webhooks.intro":
+    "تُرسل الأحداث إلى هذه العناوين بطلبات POST موقّعة وفق معيار Standard Webhooks، ويُعاد إرسالها لمدة يوم تقريبًا ما دام المستقبِل متوقفًا.",
+  "webhooks.url": "عنوان نقطة الاستقبال (https)",
+  "webhooks.events": "الأحداث",
+  "webhooks.add": "إضافة نقطة استقبال",
+  "webhooks.secretOnce": "سرّ التوقيع الخاص بـ {url}. لن يظهر إلا الآن: انسخه إلى المستقبِل.",
+  "webhooks.none": "لا توجد نقاط استقبال بعد.",
+  "webhooks.noEvents": "اختر حدثًا واحدًا على الأقل.",
+  "webhooks.deliveries": "عمليات التسليم",
+  "webhooks.hide": "إخفاء عمليات التسليم",
+  "webhooks.noDeliveries": "لم يُسلَّم شيء بعد.",
+  "webhooks.delete": "حذف",
+  "webhooks.deleteConfirm": "حذف نقطة الاستقبال {url} وسجل تسليمها؟",
+  "webhooks.colEvent": "الحدث",
+  "webhooks.colStatus": "الحالة",
+  "webhooks.colAttempts": "المحاولات",
+  "webhooks.colLast": "آخر رد",
+  "webhooks.resend": "إعادة الإرسال",
+  "webhooks.resent": "أُعيدت عملية التسليم إلى قائمة الانتظار.",
+  "webhooks.status.pending": "قيد الانتظار",
+  "webhooks.status.delivered": "سُلِّم",
+  "webhooks.status.failed": "توقفت المحاولات",
 };
 
 export const dictionaries = { en: en as Record<StringKey, string>, ar };

@@ -16,6 +16,7 @@ import { StatusBadge, statusWords } from "../components/Status.tsx";
 import { CostChart } from "../components/CostChart.tsx";
 import { InputField, Notice } from "../components/Fields.tsx";
 import { ApiKeysSection } from "./admin/ApiKeys.tsx";
+import { WebhooksSection } from "./admin/Webhooks.tsx";
 
 const currentMonth = () => new Date().toISOString().slice(0, 7);
 
@@ -294,6 +295,7 @@ export function AdminPage() {
       </div>
 
       <ApiKeysSection />
+      <WebhooksSection token={token} />
     </section>
   );
 }

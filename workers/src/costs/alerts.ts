@@ -22,15 +22,37 @@ export interface CostAlert {
 export type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
 const RETRY_DELAYS_MS = [0, 1_000, 3_000];
 
-/** Records the alert unless one of its kind exists for that day; true when it is new. Delivers nothing. */
-export async function recordAlert(db: D1Database, alert: CostAlert, now = Date.now()): Promise<boolean> {
-  return (await insertAlert(db, alert, now)) !== null;
+export type CostAlertHandler = (alert: CostAlert, env: Env) => Promise<void>;
+const alertHandlers = new Set<CostAlertHandler>();
+
+/** Subscribes to every new alert (once per day and kind, when it is recorded); failures are logged, never passed back. */
+export function onCostAlert(handler: CostAlertHandler): () => void {
+  alertHandlers.add(handler);
+  return () => alertHandlers.delete(handler);
+}
+
+async function alertRecorded(env: Env, alert: CostAlert): Promise<void> {
+  await Promise.all(
+    [...alertHandlers].map((handler) =>
+      Promise.resolve()
+        .then(() => handler(alert, env))
+        .catch((error) => console.error(`a subscriber of the ${alert.kind} alert failed`, String(error))),
+    ),
+  );
+}
+
+/** Records the alert unless one of its kind exists for that day; true when it is new. Delivers nothing but tells subscribers. */
+export async function recordAlert(env: Env, alert: CostAlert, now = Date.now()): Promise<boolean> {
+  const fresh = (await insertAlert(env.DB, alert, now)) !== null;
+  if (fresh) await alertRecorded(env, alert);
+  return fresh;
 }
 
 /** Records the alert unless one of its kind exists for that day; delivers it (with retries) if it is new. */
 export async function raiseAlert(env: Env, alert: CostAlert, fetcher: Fetcher = fetch, now = Date.now()): Promise<boolean> {
   const id = await insertAlert(env.DB, alert, now);
   if (id === null) return false;
+  await alertRecorded(env, alert);
   await deliver(env, id, alert, fetcher);
   return true;
 }

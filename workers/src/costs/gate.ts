@@ -32,7 +32,7 @@ export async function transcodingGate(env: Env, video: VideoRow, now = Date.now(
   const estimate = estimateJobUsd(video.sourceBytes ?? 0, pricesFrom(env));
   if (spent + estimate <= budget.monthlyCapUsd) return { allowed: true };
   await recordAlert(
-    env.DB,
+    env,
     {
       day: utcDay(now),
       kind: "budget_reached",

@@ -277,3 +277,70 @@ export const directUploads = sqliteTable("direct_uploads", {
   usedAt: integer("used_at"),
 });
 export type DirectUploadRow = typeof directUploads.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks: endpoints the social app registers, one delivery per (event, endpoint), every attempt.
+
+/** A receiver: where events are POSTed, which events it wants, and the secret they are signed with. */
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  /** JSON array of event types. */
+  events: text("events").notNull(),
+  /** `whsec_<base64>`: needed to sign every attempt, so stored as given (shown to the admin once). */
+  secret: text("secret").notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * One event for one endpoint: the source of truth of its delivery (the queue message carries only
+ * the id). `id` is the `webhook-id` of every attempt, so a receiver dedupes retries and resends.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    /** Insertion order: with `eventAt`, the order a video's deliveries must arrive in. */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    type: text("type").notNull(),
+    /** The video the event is about ('' for budget alerts): deliveries of one video go out in order. */
+    videoId: text("video_id").notNull().default(""),
+    /** The exact body every attempt sends (signed as is). */
+    payload: text("payload").notNull(),
+    eventAt: integer("event_at").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] })
+      .notNull()
+      .default("pending"),
+    /** Attempts made in all (the log's length). */
+    attempts: integer("attempts").notNull().default(0),
+    /** Attempts of the current round (a resend starts a new one with a fresh retry budget). */
+    roundAttempts: integer("round_attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    lastAttemptAt: integer("last_attempt_at"),
+    deliveredAt: integer("delivered_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_id").on(t.id),
+    index("webhook_deliveries_endpoint").on(t.endpointId, t.seq),
+    index("webhook_deliveries_pending").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/** Every attempt of a delivery: when, the HTTP status (null when no answer), the error, how long it took. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    deliveryId: text("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    at: integer("at").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);

@@ -1,5 +1,5 @@
 import { writeTransition, type VideoChange, type WrittenTransition } from "../db/transitions.ts";
-import type { VideoStatus } from "../db/schema.ts";
+import type { VideoRow, VideoStatus } from "../db/schema.ts";
 import type { VideoEventType } from "./lifecycle.ts";
 
 /**
@@ -16,6 +16,8 @@ export interface VideoEvent {
   to: VideoStatus;
   /** Epoch ms of the change. */
   at: number;
+  /** The row as this change wrote it (what a webhook shows of the video at that moment). */
+  row?: VideoRow;
 }
 
 /** What a subscriber may use: the bindings, and the request's (or object's) `waitUntil` when there is one. */
@@ -78,7 +80,10 @@ export async function transition(
   const at = opts.now ?? Date.now();
   const written = await writeTransition(env.DB, videoId, change, at, opts.seen);
   if (!written) return null;
-  emit({ type: written.event, videoId, from: written.from, to: written.to, at }, { env, waitUntil: opts.waitUntil?.bind(opts) });
+  emit(
+    { type: written.event, videoId, from: written.from, to: written.to, at, row: written.row },
+    { env, waitUntil: opts.waitUntil?.bind(opts) },
+  );
   return written;
 }
 
@@ -91,4 +96,28 @@ export async function markUploadComplete(
   scope?: { waitUntil(promise: Promise<unknown>): void },
 ): Promise<void> {
   await transition(env, id, { event: "uploaded", sourceBytes: bytes }, { now, waitUntil: scope?.waitUntil.bind(scope) });
+}
+
+export type VideoRemovedHandler = (row: VideoRow, env: Env) => Promise<void>;
+const removedHandlers = new Set<VideoRemovedHandler>();
+
+/**
+ * Subscribes to the removal of a video (not a lifecycle event: the row is gone afterwards). The
+ * handler gets the row as it was, and the removal waits for it, so what it records is not lost
+ * with the request; its failures are logged, never passed back.
+ */
+export function onVideoRemoved(handler: VideoRemovedHandler): () => void {
+  removedHandlers.add(handler);
+  return () => removedHandlers.delete(handler);
+}
+
+/** Called by `removeVideo` once the video is gone. */
+export async function videoRemoved(env: Env, row: VideoRow): Promise<void> {
+  await Promise.all(
+    [...removedHandlers].map((handler) =>
+      Promise.resolve()
+        .then(() => handler(row, env))
+        .catch((error) => console.error(`video ${row.id}: a subscriber of its removal failed`, String(error))),
+    ),
+  );
 }
