@@ -151,6 +151,10 @@ export const en = {
   "common.notFound": "Page not found.",
   "common.home": "Go to the upload page",
   "common.refresh": "Refresh",
+
+  // Seek bar with storyboard preview (the player)
+  "seek.label": "Seek",
+  "seek.preview": "Frame at {time}",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -304,6 +308,10 @@ export const ar: Record<StringKey, string> = {
   "common.notFound": "الصفحة غير موجودة.",
   "common.home": "اذهب إلى صفحة الرفع",
   "common.refresh": "تحديث",
+
+  // Seek bar with storyboard preview (the player)
+  "seek.label": "الانتقال في الفيديو",
+  "seek.preview": "اللقطة عند {time}",
 };
 
 export const dictionaries = { en: en as Record<StringKey, string>, ar };
