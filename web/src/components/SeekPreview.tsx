@@ -57,11 +57,14 @@ export function SeekPreview(props: { video: HTMLVideoElement; storyboardUrl: str
 
   const bar = () => barRef.current!.getBoundingClientRect();
   const rtl = () => getComputedStyle(barRef.current!).direction === "rtl";
-  const showAtPointer = (clientX: number) => {
+  const showAtPointer = (clientX: number): number => {
     const r = bar();
     const time = timeAtPointer(clientX, r.left, r.width, duration, rtl());
     setPreview({ time, left: clientX - r.left });
+    return time;
   };
+  // When a pointer's drag ended with a seek: the bar's own `change` that may follow is the same seek.
+  const pointerSeekAt = useRef(0);
   /** From the bar's value (a finger dragging the thumb, or the keyboard): above the thumb. */
   const showAtValue = (time: number) => {
     const r = bar();
@@ -107,12 +110,17 @@ export function SeekPreview(props: { video: HTMLVideoElement; storyboardUrl: str
           load();
           if (e.pointerType === "mouse") showAtPointer(e.clientX);
         }}
-        onPointerMove={(e) => (e.pointerType === "mouse" || dragging.current) && showAtPointer(e.clientX)}
+        onPointerMove={(e) => {
+          if (dragging.current) setCurrent(showAtPointer(e.clientX));
+          else if (e.pointerType === "mouse") showAtPointer(e.clientX);
+        }}
         onPointerLeave={() => !dragging.current && setPreview(null)}
         onPointerDown={(e) => {
           load();
           dragging.current = true;
-          showAtPointer(e.clientX);
+          // Moves outside the bar still belong to this drag (a finger is wider than the bar).
+          e.currentTarget.setPointerCapture(e.pointerId);
+          setCurrent(showAtPointer(e.clientX));
         }}
         onInput={(e) => {
           load();
@@ -121,12 +129,16 @@ export function SeekPreview(props: { video: HTMLVideoElement; storyboardUrl: str
           showAtValue(time);
         }}
         onChange={(e) => {
-          // Let go: one seek, to where the preview was (not one per pixel of the drag).
-          video.currentTime = Number((e.currentTarget as HTMLInputElement).value);
+          // The keyboard (or a drag the pointer events did not see): seek to the bar's value.
+          if (performance.now() - pointerSeekAt.current > 500) video.currentTime = Number((e.currentTarget as HTMLInputElement).value);
           dragging.current = false;
         }}
         onPointerUp={(e) => {
+          if (!dragging.current) return;
           dragging.current = false;
+          // Let go: one seek, to the frame the preview showed (not one per pixel of the drag).
+          video.currentTime = showAtPointer(e.clientX);
+          pointerSeekAt.current = performance.now();
           if (e.pointerType !== "mouse") setPreview(null);
         }}
         onPointerCancel={() => {
