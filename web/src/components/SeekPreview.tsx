@@ -80,7 +80,8 @@ export function SeekPreview(props: { video: HTMLVideoElement; storyboardUrl: str
   const left = preview ? Math.min(Math.max(preview.left, half), Math.max(half, width - half)) : 0;
 
   return (
-    <div class="seek">
+    // Left to right in Arabic too, like the video's own timeline just above it.
+    <div class="seek" dir="ltr">
       {preview && (
         <div class="seek-preview" data-testid="seek-preview" data-time={preview.time.toFixed(2)} style={{ left: `${left}px` }}>
           {frame && (
