@@ -57,7 +57,13 @@ async function measureRun(browser: Browser, pageUrl: string, opts: { token: stri
       if (t) sessionStorage.setItem("ev.token", t);
       localStorage.setItem("ev.lang", "en");
       const w = window as { __firstFrame?: number; __pressedAt?: number };
-      document.addEventListener("click", () => void (w.__pressedAt ??= performance.now()), true);
+      document.addEventListener(
+        "click",
+        () => {
+          w.__pressedAt ??= performance.now();
+        },
+        true,
+      );
       const onTime = (e: { target: { currentTime: number } }) => {
         if (w.__firstFrame === undefined && e.target.currentTime > 0) w.__firstFrame = performance.now();
       };
