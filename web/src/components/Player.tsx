@@ -1,13 +1,17 @@
 /**
  * HLS player: hls.js (light build, loaded on demand) tuned for slow links — start on the lowest
  * tier, a 500 kbit/s first estimate, tiers capped to the player's size — or the browser's own
- * HLS on Safari. A quality menu (Auto + each tier) and readable errors.
+ * HLS on Safari. A quality menu (Auto + each tier) and readable errors. What the viewer lives
+ * through goes to the playback beacon (startup, stalls, time per tier, fatal errors); a seek bar
+ * shows the storyboard's frames when the video has one.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type Hls from "hls.js";
 import type { ErrorData, HlsConfig } from "hls.js";
 import { useI18n } from "../lib/i18n.tsx";
 import { loadHls } from "../lib/hls-loader.ts";
+import { trackPlayback } from "../lib/playback-session.ts";
+import { SeekPreview } from "./SeekPreview.tsx";
 
 export const HLS_CONFIG: Partial<HlsConfig> = {
   startLevel: 0,
@@ -37,17 +41,49 @@ function prefersNativeHls(video: HTMLVideoElement): boolean {
 
 const levelName = (l: { height: number; name?: string }) => (l.height ? `${l.height}p` : l.name || "?");
 
-/** `autoPlay`: start at once (the embed mounts the player when the viewer pressed play on its poster). */
-export function Player(props: { url: string; poster?: string | null; title: string; autoPlay?: boolean }) {
+export interface PlayerProps {
+  url: string;
+  poster?: string | null;
+  title: string;
+  /** Reported with the playback beacons; without it (the uploader's preview) nothing is reported. */
+  videoId?: string;
+  /** A private video's share token (from the page's `?share=`): the beacons carry it. */
+  share?: string | null;
+  /** The storyboard VTT, when the video has one: a seek bar that shows its frames. */
+  storyboardUrl?: string | null;
+  /** Start at once (the embed mounts the player when the viewer pressed play on its poster). */
+  autoPlay?: boolean;
+  /** `performance.now()` of that press: the startup time counts from it. */
+  requestedAt?: number;
+}
+
+export function Player(props: PlayerProps) {
   const { t } = useI18n();
   const videoRef = useRef<HTMLVideoElement>(null);
   const hlsRef = useRef<Hls | null>(null);
+  // The viewing reported to the API: one session per page view, across retries.
+  const sessionRef = useRef<ReturnType<typeof trackPlayback> | null>(null);
+  const [videoEl, setVideoEl] = useState<HTMLVideoElement | null>(null);
   const [engine, setEngine] = useState<"hls.js" | "native" | null>(null);
   const [levels, setLevels] = useState<Level[]>([]);
   const [choice, setChoice] = useState<number>(-1);
   const [playing, setPlaying] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    const video = videoRef.current!;
+    setVideoEl(video);
+    if (!props.videoId) return;
+    const session = trackPlayback(video, { videoId: props.videoId, share: props.share, requestedAt: props.requestedAt });
+    sessionRef.current = session;
+    return () => {
+      // Leaving the video inside the app (another page) ends the viewing as leaving the page would.
+      session.beacon.end();
+      session.stop();
+      sessionRef.current = null;
+    };
+  }, [props.videoId]);
 
   useEffect(() => {
     const video = videoRef.current!;
@@ -91,7 +127,10 @@ export function Player(props: { url: string; poster?: string | null; title: stri
         });
         hls.on(HlsClass.Events.LEVEL_SWITCHED, (_e, data) => {
           const level = hls.levels[data.level];
-          if (level) setPlaying(levelName(level));
+          if (!level) return;
+          setPlaying(levelName(level));
+          // "seconds watched per tier": the time so far goes to the previous tier.
+          sessionRef.current?.beacon.setTier(levelName(level));
         });
         hls.on(HlsClass.Events.FRAG_LOADED, () => {
           networkRetries = 0;
@@ -99,6 +138,7 @@ export function Player(props: { url: string; poster?: string | null; title: stri
         });
         hls.on(HlsClass.Events.ERROR, (_e, data: ErrorData) => {
           if (!data.fatal) return;
+          sessionRef.current?.fail(`${data.type}: ${data.details}`);
           if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) {
             const status = data.response?.code ?? 0;
             if (status === 403 || status === 404) {
@@ -156,6 +196,7 @@ export function Player(props: { url: string; poster?: string | null; title: stri
         poster={props.poster ?? undefined}
         aria-label={props.title}
       />
+      {videoEl && props.storyboardUrl && <SeekPreview video={videoEl} storyboardUrl={props.storyboardUrl} />}
       <div class="player-bar">
         {engine === "hls.js" && levels.length > 0 ? (
           <label class="inline-field">

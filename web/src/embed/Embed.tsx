@@ -24,7 +24,9 @@ export function mountEmbed(root: HTMLElement, id: string): void {
 export function EmbedPage({ id }: { id: string }) {
   const { t } = useI18n();
   const { video, playUrl, error, notFound } = useWatchedVideo(id, 5000);
-  const [started, setStarted] = useState(false);
+  // `performance.now()` of the press on the poster: the startup time the player reports counts from it.
+  const [startedAt, setStartedAt] = useState<number | null>(null);
+  const [share] = useState(() => shareParam(location.search));
   const title = video?.title ?? "";
   const poster = playUrl ? new URL("poster.jpg", playUrl).toString() : (video?.posterUrl ?? null);
 
@@ -34,14 +36,23 @@ export function EmbedPage({ id }: { id: string }) {
         <p class="embed-message" role="alert">
           {t("watch.notFound")}
         </p>
-      ) : started && playUrl ? (
-        <Player url={playUrl} poster={poster} title={title} autoPlay />
+      ) : startedAt !== null && playUrl ? (
+        <Player
+          url={playUrl}
+          poster={poster}
+          title={title}
+          videoId={id}
+          share={share}
+          storyboardUrl={video?.storyboardUrl ?? null}
+          autoPlay
+          requestedAt={startedAt}
+        />
       ) : (
         <button
           type="button"
           class="embed-poster"
           disabled={!playUrl}
-          onClick={() => setStarted(true)}
+          onClick={() => setStartedAt(performance.now())}
           aria-label={t("embed.play", { title })}
           style={poster ? { backgroundImage: `url(${JSON.stringify(poster)})` } : undefined}
         >
@@ -54,7 +65,7 @@ export function EmbedPage({ id }: { id: string }) {
         </p>
       )}
       {/* The page it comes from, in a new tab: the embedding site stays open. */}
-      <a class="embed-title" href={watchUrl(id, shareParam(location.search))} target="_blank" rel="noopener" dir="auto">
+      <a class="embed-title" href={watchUrl(id, share)} target="_blank" rel="noopener" dir="auto">
         {title || t("embed.watchOn", { app: t("app.name") })}
       </a>
     </div>

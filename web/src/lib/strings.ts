@@ -211,6 +211,9 @@ export const en = {
   "webhooks.status.pending": "Pending",
   "webhooks.status.delivered": "Delivered",
   "webhooks.status.failed": "Given up",
+  // Seek bar with storyboard preview (the player)
+  "seek.label": "Seek",
+  "seek.preview": "Frame at {time}",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -425,6 +428,9 @@ export const ar: Record<StringKey, string> = {
   "webhooks.status.pending": "قيد الانتظار",
   "webhooks.status.delivered": "سُلِّم",
   "webhooks.status.failed": "توقفت المحاولات",
+  // Seek bar with storyboard preview (the player)
+  "seek.label": "الانتقال في الفيديو",
+  "seek.preview": "اللقطة عند {time}",
 };
 
 export const dictionaries = { en: en as Record<StringKey, string>, ar };

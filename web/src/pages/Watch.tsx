@@ -1,8 +1,10 @@
+import { useState } from "preact/hooks";
 import { formatDuration } from "../lib/format.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { isFullCard } from "../lib/api.ts";
 import { useSession } from "../lib/session.tsx";
 import { useWatchedVideo } from "../lib/video-playback.ts";
+import { shareParam } from "../lib/viewer.ts";
 import { Player } from "../components/Player.tsx";
 import { StatusPanel } from "../components/Status.tsx";
 import { Notice } from "../components/Fields.tsx";
@@ -17,6 +19,7 @@ export function WatchPage({ id }: { id: string }) {
   const { t } = useI18n();
   const { session } = useSession();
   const { video, playUrl, error, notFound } = useWatchedVideo(id, 3000);
+  const [share] = useState(() => shareParam(location.search));
 
   if (notFound)
     return (
@@ -32,7 +35,7 @@ export function WatchPage({ id }: { id: string }) {
     <section class="page watch-page" data-video-id={id}>
       <h1 dir="auto">{title || t("watch.title")}</h1>
       {playUrl ? (
-        <Player url={playUrl} poster={poster} title={title} />
+        <Player url={playUrl} poster={poster} title={title} videoId={id} share={share} storyboardUrl={video?.storyboardUrl ?? null} />
       ) : (
         <div class="still-processing" data-testid="still-processing">
           <p class="notice">{t("watch.stillProcessing")}</p>
