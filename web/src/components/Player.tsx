@@ -11,6 +11,7 @@ import type { ErrorData, HlsConfig } from "hls.js";
 import { useI18n } from "../lib/i18n.tsx";
 import { loadHls } from "../lib/hls-loader.ts";
 import { trackPlayback } from "../lib/playback-session.ts";
+import { sendWithToken } from "../lib/playback-beacon.ts";
 import { SeekPreview } from "./SeekPreview.tsx";
 
 export const HLS_CONFIG: Partial<HlsConfig> = {
@@ -49,6 +50,8 @@ export interface PlayerProps {
   videoId?: string;
   /** A private video's share token (from the page's `?share=`): the beacons carry it. */
   share?: string | null;
+  /** The signed-in owner's (or admin's) token: their own private video counts only with it. */
+  authToken?: string | null;
   /** The storyboard VTT, when the video has one: a seek bar that shows its frames. */
   storyboardUrl?: string | null;
   /** Start at once (the embed mounts the player when the viewer pressed play on its poster). */
@@ -75,7 +78,12 @@ export function Player(props: PlayerProps) {
     const video = videoRef.current!;
     setVideoEl(video);
     if (!props.videoId) return;
-    const session = trackPlayback(video, { videoId: props.videoId, share: props.share, requestedAt: props.requestedAt });
+    const session = trackPlayback(video, {
+      videoId: props.videoId,
+      share: props.share,
+      requestedAt: props.requestedAt,
+      ...(props.authToken && !props.share ? { send: sendWithToken(props.authToken) } : {}),
+    });
     sessionRef.current = session;
     return () => {
       // Leaving the video inside the app (another page) ends the viewing as leaving the page would.

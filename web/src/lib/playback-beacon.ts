@@ -128,6 +128,22 @@ export function sendBeaconOrFetch(url: string, body: string): void {
   void fetch(url, { method: "POST", body, keepalive: true, headers: { "Content-Type": "text/plain;charset=UTF-8" } }).catch(() => {});
 }
 
+/**
+ * For the owner (or an admin) watching a private video without a share link: only their token lets
+ * the Worker count the viewing, and `sendBeacon` cannot carry an Authorization header. `fetch` with
+ * keepalive can, and also outlives the page.
+ */
+export const sendWithToken =
+  (token: string) =>
+  (url: string, body: string): void => {
+    void fetch(url, {
+      method: "POST",
+      body,
+      keepalive: true,
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    }).catch(() => {});
+  };
+
 export class PlaybackBeacon {
   readonly sessionId: string;
   readonly totals: PlaybackTotals;

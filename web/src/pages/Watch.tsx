@@ -35,7 +35,15 @@ export function WatchPage({ id }: { id: string }) {
     <section class="page watch-page" data-video-id={id}>
       <h1 dir="auto">{title || t("watch.title")}</h1>
       {playUrl ? (
-        <Player url={playUrl} poster={poster} title={title} videoId={id} share={share} storyboardUrl={video?.storyboardUrl ?? null} />
+        <Player
+          url={playUrl}
+          poster={poster}
+          title={title}
+          videoId={id}
+          share={share}
+          authToken={full && session ? session.token : null}
+          storyboardUrl={video?.storyboardUrl ?? null}
+        />
       ) : (
         <div class="still-processing" data-testid="still-processing">
           <p class="notice">{t("watch.stillProcessing")}</p>

@@ -11,14 +11,12 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { type DetailedError, Upload } from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_WEB_DIST, buildWeb } from "../../dev/stack.ts";
 import { useTestStack } from "./fixture.ts";
 import { launchBrowser, makeClip, newPage, screenshot } from "./browser.ts";
 import { makeLavfiClip } from "../../../transcoder/src/testing/clips.ts";
 import type { VideoResponse } from "../../../contract/api.ts";
 import type { DirectUploadRequest, DirectUploadResponse } from "../../../contract/direct-uploads.ts";
 
-beforeAll(() => buildWeb(TEST_WEB_DIST)); // the current web code, not a stale build (runs before the stack starts)
 const e2e = useTestStack({ transcoder: true, user: { id: "root", role: "admin" } });
 let browser: Browser;
 let clip: Buffer;

@@ -10,7 +10,6 @@ import { createServer, type Server } from "node:http";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_WEB_DIST, buildWeb } from "../../dev/stack.ts";
 import { freePort, useTestStack } from "./fixture.ts";
 import { DESKTOP, launchBrowser, newPage, screenshot, signIn } from "./browser.ts";
 
@@ -79,7 +78,6 @@ beforeAll(async () => {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(published));
   });
   await new Promise<void>((resolve) => jwksServer.listen(jwksPort, "127.0.0.1", resolve));
-  buildWeb(TEST_WEB_DIST); // the current web code, not a stale build
   browser = await launchBrowser();
 });
 

@@ -10,11 +10,10 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import type { Browser, Frame } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_WEB_DIST, buildWeb } from "../../dev/stack.ts";
 import { listenOnLoopback, type LoopbackServer } from "../../dev/loopback.ts";
 import { tusUpload } from "../../dev/tus-client.ts";
 import { useTestStack } from "./fixture.ts";
-import { DESKTOP, PHONE, emulateNetwork, launchBrowser, makeClip, newPage, screenshot, waitForPlayback } from "./browser.ts";
+import { DESKTOP, PHONE, emulateNetwork, launchBrowser, makeClip, newPage, screenshot, signIn, waitForPlayback } from "./browser.ts";
 import { parseStoryboardVtt } from "../../../transcoder/src/storyboard.ts";
 import { startupBucket } from "../../src/qoe/histogram.ts";
 import type { VideoResponse } from "../../../contract/api.ts";
@@ -50,7 +49,6 @@ interface Stats {
 const isBeacon = (url: string) => new URL(url).pathname === "/api/playback-events";
 
 beforeAll(async () => {
-  buildWeb(TEST_WEB_DIST); // the current web code, not a stale build
   browser = await launchBrowser();
   const clip = makeClip(join(t.dir, "nile.mp4"), { size: "640x360", seconds: 12 });
   const url = await tusUpload({
@@ -276,6 +274,21 @@ describe("the viewer's player", () => {
     // The same beacon without the token: not viewable by the sender.
     const without = await fetch(`${t.stack.baseUrl}/api/playback-events`, { method: "POST", body: res.request().postData()! });
     expect(without.status).toBe(404);
+    await context.close();
+  });
+
+  it("counts the owner watching their own private video signed in: the beacon carries their token", async () => {
+    expect((await api<VideoResponse>("GET", `/api/videos/${videoId}`)).json.visibility).toBe("private");
+    const before = (await api<Stats>("GET", `/api/videos/${videoId}/stats?days=1`)).json.views;
+    const { context, page } = await newPage(browser, t.stack.baseUrl, PHONE);
+    await signIn(page, "alice");
+    const beacon = page.waitForResponse((r) => isBeacon(r.url()), { timeout: 120_000 });
+    await page.goto(`/watch/${videoId}`);
+    await waitForPlayback(page, 1);
+    const res = await beacon;
+    expect(res.status()).toBe(204);
+    expect(await res.request().headerValue("authorization")).toMatch(/^Bearer \S+$/);
+    expect((await api<Stats>("GET", `/api/videos/${videoId}/stats?days=1`)).json.views).toBe(before + 1);
     await context.close();
   });
 });

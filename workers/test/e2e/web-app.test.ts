@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_WEB_DIST, buildWeb } from "../../dev/stack.ts";
 import { startTestStack, type TestStack } from "./fixture.ts";
 import { DESKTOP, PHONE, emulateNetwork, launchBrowser, makeClip, newPage, screenshot, signIn, waitForPlayback } from "./browser.ts";
 import type { VideoResponse } from "../../../contract/api.ts";
@@ -26,7 +25,6 @@ let smallClip: string;
 let aliceVideoId: string;
 
 beforeAll(async () => {
-  buildWeb(TEST_WEB_DIST); // the current web code, not a stale build
   dir = mkdtempSync(join(tmpdir(), "edge-video-web-"));
   // MJPEG keeps the file large (~17 MB for 8 s) so that a throttled upload is still running at the reload.
   bigClip = makeClip(join(dir, "trip to aswan.mov"), { size: "1280x720", seconds: 8, codec: "mjpeg" });
