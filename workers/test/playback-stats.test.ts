@@ -77,6 +77,21 @@ describe("metering", () => {
   });
 });
 
+describe("flood", () => {
+  it("limits one session id's burst across videos too, and the refused beacons change nothing", async () => {
+    const ids = [await video(), await video(), await video()];
+    const sid = session();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push(await send({ videoId: ids[i % 3], sessionId: sid, type: "start", startupMs: 100 }));
+    expect(statuses.filter((s) => s === 204)).toHaveLength(10);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    const views = await env.DB.prepare(`SELECT sum(views) AS n FROM playback_daily WHERE video_id IN (?, ?, ?)`)
+      .bind(...ids)
+      .first<{ n: number }>();
+    expect(views?.n).toBe(3);
+  });
+});
+
 describe("views and watch time on the list of videos", () => {
   it("gives every item its all-time views and watch seconds, zero for a video never watched", async () => {
     const watched = await video("carol");
