@@ -2,6 +2,7 @@
  * JSON shapes of the public API, shared by the Worker and the web app.
  */
 import type { DownloadFields } from "./downloads.ts";
+import type { PlaybackTotals } from "./playback-events.ts";
 import type { VideoStatus, Visibility } from "./video.ts";
 
 export type { VideoStatus, Visibility };
@@ -72,7 +73,8 @@ export interface OEmbedResponse {
 
 /** GET /api/videos?limit=N&cursor=C: one page, newest first. */
 export interface VideoListResponse {
-  videos: (VideoResponse & { job?: JobInfo })[];
+  /** Each with its all-time views and watch time (the list only: one query for the page). */
+  videos: (VideoResponse & PlaybackTotals & { job?: JobInfo })[];
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
 }

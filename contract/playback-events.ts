@@ -29,6 +29,14 @@ export interface PlaybackEvent {
   error?: string;
 }
 
+/** A video's all-time views and watch time, as each item of `GET /api/videos` carries them. */
+export interface PlaybackTotals {
+  /** Sessions that started playing. */
+  views: number;
+  /** Whole seconds actually played, rebuffering excluded. */
+  watchSeconds: number;
+}
+
 /** "≤ 4 KB" (contract §3.1): a beacon is a handful of numbers. */
 export const PLAYBACK_EVENT_MAX_BYTES = 4 * 1024;
 /** Longer than anyone waits for a first frame; above it the number is not a measurement. */

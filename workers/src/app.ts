@@ -28,10 +28,14 @@ export const app = new Hono<AppEnv>();
 // Metering: every request counts; it is attributed to the video in its path only when the route
 // found that video and answered it (2xx/3xx). A 401/404 for a made-up id counts as "no video", so
 // random ids never create cost rows of their own (nor does a page served without its video, which
-// marks itself `unattributed`). Counts are flushed in the background.
+// marks itself `unattributed`; a beacon names its video in the body, `meteredVideo`). Counts are
+// flushed in the background.
 app.use("*", async (c, next) => {
   await next();
-  count(c.res.status < 400 && c.get("unattributed") !== true ? videoIdInPath(c.req.path) : null, "workers_requests");
+  count(
+    c.res.status < 400 && c.get("unattributed") !== true ? (c.get("meteredVideo") ?? videoIdInPath(c.req.path)) : null,
+    "workers_requests",
+  );
   if (countersDue()) c.executionCtx.waitUntil(flushCounters(c.env.DB, pricesFrom(c.env)));
 });
 

@@ -6,6 +6,7 @@ import { dispatchNext } from "./jobs/dispatch.ts";
 import type { TranscodeJobMessage } from "../../contract/transcode.ts";
 import { closeDay } from "./costs/daily.ts";
 import { deliverPendingAlerts } from "./costs/alerts.ts";
+import { purgeOldSessions } from "./qoe/purge.ts";
 import { WEBHOOK_DEAD_LETTER_QUEUE, WEBHOOK_QUEUE, consumeWebhookMessages, sweepOverdueDeliveries } from "./webhooks/deliver.ts";
 // Subscribes the webhooks to video events, removals and cost alerts (registered on load).
 import "./webhooks/events.ts";
@@ -36,6 +37,11 @@ export default {
       await deliverPendingAlerts(env, fetch, controller.scheduledTime);
       await sweepOverdueDeliveries(env, controller.scheduledTime);
     }
-    if (controller.cron === CRONS.daily) await closeDay(env, controller.scheduledTime);
+    if (controller.cron === CRONS.daily) {
+      await closeDay(env, controller.scheduledTime);
+      // After midnight UTC yesterday's views are complete (beacons add to the day as they arrive).
+      const purged = await purgeOldSessions(env, controller.scheduledTime);
+      if (purged) console.log(`forgot ${purged} playback sessions`);
+    }
   },
 } satisfies ExportedHandler<Env, unknown>;

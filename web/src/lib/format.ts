@@ -60,6 +60,25 @@ export function formatTimeLeft(seconds: number | null, lang: Locale = "en"): str
   return m > 0 ? `${n(h)} ${hr} ${n(m)} ${min}` : `${n(h)} ${hr}`;
 }
 
+/** Watch time, to the unit people think in: "45 s", "12 min", "3 h 20 min". */
+export function formatWatchTime(seconds: number, lang: Locale = "en"): string {
+  const n = (v: number) => formatNumber(v, lang);
+  const [sec, min, hr] = lang === "ar" ? ["ث", "د", "س"] : ["s", "min", "h"];
+  const total = Math.max(0, Math.round(seconds));
+  if (total < 60) return `${n(total)} ${sec}`;
+  if (total < 3600) return `${n(Math.floor(total / 60))} ${min}`;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  return m > 0 ? `${n(h)} ${hr} ${n(m)} ${min}` : `${n(h)} ${hr}`;
+}
+
+/** A short time measured in milliseconds (startup): "750 ms", "1.5 s"; "–" when unknown. */
+export function formatMs(ms: number | null, lang: Locale = "en"): string {
+  if (ms === null || !Number.isFinite(ms)) return "–";
+  if (ms < 1000) return `${formatNumber(ms, lang)} ${lang === "ar" ? "م.ث" : "ms"}`;
+  return `${formatNumber(ms / 1000, lang, 1)} ${lang === "ar" ? "ث" : "s"}`;
+}
+
 export function formatUsd(usd: number, lang: Locale = "en"): string {
   return new Intl.NumberFormat(intlLocale(lang), {
     style: "currency",

@@ -214,6 +214,30 @@ export const en = {
   // Seek bar with storyboard preview (the player)
   "seek.label": "Seek",
   "seek.preview": "Frame at {time}",
+  // Views and playback quality (My videos, admin page)
+  "videos.views": "Views",
+  "videos.watchTime": "Watch time",
+  "qoe.title": "Playback quality",
+  "qoe.intro": "From the players of every video: how fast playback starts, how often it stalls, and where it is watched.",
+  "qoe.period": "Period",
+  "qoe.days7": "{n} days",
+  "qoe.days30": "{n} days",
+  "qoe.days90": "{n} days",
+  "qoe.views": "Views",
+  "qoe.watchTime": "Watch time",
+  "qoe.startup": "Startup time (p50 / p95)",
+  "qoe.rebuffer": "Rebuffering",
+  "qoe.rebufferHint": "Share of viewing time spent waiting for the video to load.",
+  "qoe.chart": "Views per day",
+  "qoe.byCountry": "Views by country",
+  "qoe.byTier": "Watch time by quality",
+  "qoe.colCountry": "Country",
+  "qoe.colViews": "Views",
+  "qoe.colStartup": "Startup (p50)",
+  "qoe.colTier": "Quality",
+  "qoe.colTime": "Watch time",
+  "qoe.unknownCountry": "Unknown",
+  "qoe.empty": "No views in this period yet.",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -431,6 +455,30 @@ export const ar: Record<StringKey, string> = {
   // Seek bar with storyboard preview (the player)
   "seek.label": "الانتقال في الفيديو",
   "seek.preview": "اللقطة عند {time}",
+  // Views and playback quality (My videos, admin page)
+  "videos.views": "المشاهدات",
+  "videos.watchTime": "مدة المشاهدة",
+  "qoe.title": "جودة التشغيل",
+  "qoe.intro": "من مشغّلات كل الفيديوهات: مدى سرعة بدء التشغيل، وعدد مرات توقفه للتحميل، وأين يُشاهَد.",
+  "qoe.period": "الفترة",
+  "qoe.days7": "{n} أيام",
+  "qoe.days30": "{n} يومًا",
+  "qoe.days90": "{n} يومًا",
+  "qoe.views": "المشاهدات",
+  "qoe.watchTime": "مدة المشاهدة",
+  "qoe.startup": "زمن بدء التشغيل (\u2066p50 / p95\u2069)",
+  "qoe.rebuffer": "التوقف للتحميل",
+  "qoe.rebufferHint": "نسبة وقت المشاهدة الذي قضاه المشاهدون في انتظار تحميل الفيديو.",
+  "qoe.chart": "المشاهدات يوميًا",
+  "qoe.byCountry": "المشاهدات حسب البلد",
+  "qoe.byTier": "مدة المشاهدة حسب الجودة",
+  "qoe.colCountry": "البلد",
+  "qoe.colViews": "المشاهدات",
+  "qoe.colStartup": "زمن البدء (\u2066p50\u2069)",
+  "qoe.colTier": "الجودة",
+  "qoe.colTime": "مدة المشاهدة",
+  "qoe.unknownCountry": "غير معروف",
+  "qoe.empty": "لا مشاهدات في هذه الفترة بعد.",
 };
 
 export const dictionaries = { en: en as Record<StringKey, string>, ar };

@@ -17,6 +17,7 @@ import { CostChart } from "../components/CostChart.tsx";
 import { InputField, Notice } from "../components/Fields.tsx";
 import { ApiKeysSection } from "./admin/ApiKeys.tsx";
 import { WebhooksSection } from "./admin/Webhooks.tsx";
+import { QoeSection } from "./admin/Qoe.tsx";
 
 const currentMonth = () => new Date().toISOString().slice(0, 7);
 
@@ -161,6 +162,8 @@ export function AdminPage() {
           </p>
         )}
       </div>
+
+      <QoeSection token={token} />
 
       <div class="card">
         <h2>{t("admin.alerts")}</h2>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, isSettled, loadPages, type VideoResponse } from "../lib/api.ts";
-import { formatDuration, intlLocale } from "../lib/format.ts";
+import { formatDuration, formatNumber, formatWatchTime, intlLocale } from "../lib/format.ts";
+import type { PlaybackTotals } from "../../../contract/playback-events.ts";
 import { useI18n } from "../lib/i18n.tsx";
 import { Link, usePoll } from "../lib/router.tsx";
 import { useSession } from "../lib/session.tsx";
@@ -9,10 +10,15 @@ import { Notice } from "../components/Fields.tsx";
 import { ShareControls } from "../components/Share.tsx";
 import { DownloadToggle } from "../components/Download.tsx";
 
+/** A video of the list: with its all-time views and watch time, which an update's answer does not carry. */
+type ListedVideo = VideoResponse & PlaybackTotals;
+const updatedIn = (list: ListedVideo[] | null, updated: VideoResponse) =>
+  list?.map((x) => (x.id === updated.id ? { ...x, ...updated } : x)) ?? null;
+
 export function VideosPage() {
   const { t, lang } = useI18n();
   const { session } = useSession();
-  const [videos, setVideos] = useState<VideoResponse[] | null>(null);
+  const [videos, setVideos] = useState<ListedVideo[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -43,7 +49,7 @@ export function VideosPage() {
   const setVisibility = async (v: VideoResponse, visibility: "public" | "private") => {
     try {
       const updated = await api.updateVideo(session!.token, v.id, { visibility });
-      setVideos((list) => list?.map((x) => (x.id === v.id ? updated : x)) ?? null);
+      setVideos((list) => updatedIn(list, updated));
     } catch (err) {
       setError(t("common.error", { reason: (err as Error).message }));
     }
@@ -75,6 +81,17 @@ export function VideosPage() {
             <div class="video-info">
               <h2 dir="auto">{v.title}</h2>
               <StatusBadge video={v} />
+              {/* Nothing to count before a video can play (unless it played before, say, a retry). */}
+              {(v.playable || v.views > 0) && (
+                <p class="stats small play-stats" data-testid="play-stats">
+                  <span>
+                    {t("videos.views")}: <strong data-testid="views">{formatNumber(v.views, lang)}</strong>
+                  </span>
+                  <span>
+                    {t("videos.watchTime")}: <strong data-testid="watch-time">{formatWatchTime(v.watchSeconds, lang)}</strong>
+                  </span>
+                </p>
+              )}
               <p class="muted small">
                 {t("videos.created", { date: new Date(v.createdAt).toLocaleDateString(intlLocale(lang), { dateStyle: "medium" }) })}
               </p>
@@ -96,7 +113,7 @@ export function VideosPage() {
               <DownloadToggle
                 video={v}
                 key={`${v.id}:${v.downloadable}`}
-                onChange={(updated) => setVideos((list) => list?.map((x) => (x.id === v.id ? updated : x)) ?? null)}
+                onChange={(updated) => setVideos((list) => updatedIn(list, updated))}
               />
               <ShareControls video={v} key={v.visibility} />
             </div>

@@ -126,3 +126,31 @@ export async function playbackAggregates(db: D1Database, videoId: string | null,
     tiers: tiers.results as PlaybackAggregates["tiers"],
   };
 }
+
+/** All-time views and watch time of each of `videoIds` (one query; videos never watched are absent). */
+export async function playbackTotals(db: D1Database, videoIds: string[]): Promise<Map<string, { views: number; watchMs: number }>> {
+  const totals = new Map<string, { views: number; watchMs: number }>();
+  // D1 binds at most 100 parameters per statement: a list page is at most 100 videos.
+  for (let i = 0; i < videoIds.length; i += 100) {
+    const ids = videoIds.slice(i, i + 100);
+    const { results } = await db
+      .prepare(
+        `SELECT video_id AS id, sum(views) AS views, sum(watch_ms) AS watchMs FROM playback_daily
+         WHERE video_id IN (${ids.map(() => "?").join(", ")}) GROUP BY video_id`,
+      )
+      .bind(...ids)
+      .all<{ id: string; views: number; watchMs: number }>();
+    for (const r of results) totals.set(r.id, { views: r.views, watchMs: r.watchMs });
+  }
+  return totals;
+}
+
+/**
+ * Forgets the sessions whose last beacon arrived before `before` (ms). Their views and watch time
+ * are already in the daily tables (every beacon adds to them at once); only the per-session
+ * high-water marks go, which a beacon arriving that late would need to be recognised as a repeat.
+ */
+export async function purgePlaybackSessions(db: D1Database, before: number): Promise<number> {
+  const res = await db.prepare("DELETE FROM playback_sessions WHERE updated_at < ?").bind(before).run();
+  return res.meta.changes ?? 0;
+}

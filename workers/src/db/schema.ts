@@ -189,7 +189,8 @@ export const playbackDaily = sqliteTable(
     rebufferMs: integer("rebuffer_ms").notNull().default(0),
     errors: integer("errors").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.day, t.videoId] }), index("playback_daily_day").on(t.day)],
+  // By video too: the list of a creator's videos sums each one's all-time views.
+  (t) => [primaryKey({ columns: [t.day, t.videoId] }), index("playback_daily_day").on(t.day), index("playback_daily_video").on(t.videoId)],
 );
 
 /** Per video, UTC day and country: views. */

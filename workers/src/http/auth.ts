@@ -18,8 +18,11 @@ export interface AuthUser {
   scopes?: readonly Scope[];
 }
 
-/** `unattributed`: the route answered (2xx) about no video it may show, though one is named in the path (metering). */
-export type AppEnv = { Bindings: Env; Variables: { user: AuthUser; unattributed: boolean } };
+/**
+ * `unattributed`: the route answered (2xx) about no video it may show, though one is named in the path (metering).
+ * `meteredVideo`: the video a request is about when its path does not name it (a playback beacon names it in its body).
+ */
+export type AppEnv = { Bindings: Env; Variables: { user: AuthUser; unattributed: boolean; meteredVideo: string } };
 
 /** User tokens carry this audience, so a per-job token can never pass as a user and vice versa. */
 const USER_AUDIENCE = "edge-video:user";

@@ -19,7 +19,9 @@ export type RecordOutcome = "recorded" | "rate_limited" | "capped";
  * the binding exists (production), one Analytics Engine data point per accepted beacon.
  */
 export async function recordPlayback(env: Env, event: PlaybackEvent, country: string, now: number): Promise<RecordOutcome> {
-  if (!limiter.allow(`${event.videoId}/${event.sessionId}`, now)) return "rate_limited";
+  // By session id alone: a player's session plays one video, so a session id spraying beacons over
+  // many videos is a flood too (the D1 cap below is per video and session).
+  if (!limiter.allow(event.sessionId, now)) return "rate_limited";
   const outcome = await recordPlaybackEvent(env.DB, {
     event,
     day: new Date(now).toISOString().slice(0, 10),

@@ -46,5 +46,7 @@ playbackEvents.post("/", async (c) => {
         : "This playback session sends events too fast; send one about every 30 seconds.",
     );
   }
+  // Metered like every request; an accepted beacon is billed to its video (app.ts).
+  c.set("meteredVideo", event.videoId);
   return c.body(null, 204);
 });

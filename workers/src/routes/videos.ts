@@ -6,6 +6,7 @@ import { ApiError, notFound } from "../http/errors.ts";
 import { bumpPlaybackVersion, findVideo, listVideos, toVideoResponse, updateVideo, type ListCursor } from "../db/videos.ts";
 import { VISIBILITIES, type VideoRow, type Visibility } from "../db/schema.ts";
 import { isVideoId } from "../videos/ids.ts";
+import { playbackTotals } from "../db/playback-stats.ts";
 import { removeVideo } from "../videos/remove.ts";
 import { sanitizeText } from "../tus/protocol.ts";
 import type {
@@ -35,9 +36,15 @@ videos.get("/", async (c) => {
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
   const withJob = user.role === "admin" && c.req.query("include") === "job";
+  const totals = await playbackTotals(
+    c.env.DB,
+    page.map((row) => row.id),
+  );
   const list = await Promise.all(
     page.map(async (row) => ({
       ...(await videoResponse(c.env, row)),
+      views: totals.get(row.id)?.views ?? 0,
+      watchSeconds: Math.round((totals.get(row.id)?.watchMs ?? 0) / 1000),
       ...(withJob ? { job: jobInfo(row) } : {}),
     })),
   );

@@ -1,7 +1,8 @@
 /**
  * Deploy check: `wrangler deploy --dry-run` bundles the Worker and validates wrangler.toml for the
  * default and the production environment (production's Container image needs Docker to build, so
- * its rollout is skipped here; the Dockerfile path is still checked).
+ * its rollout is skipped here; the Dockerfile path is still checked), with the Analytics Engine
+ * dataset every playback beacon is written to.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -26,7 +27,11 @@ function dryRun(extra: string[]): { status: number | null; output: string; outdi
 describe("wrangler deploy --dry-run", () => {
   it.each([
     ["the default environment", [] as string[], []],
-    ["production (Container binding)", ["--env", "production", "--containers-rollout=none"], ["env.TRANSCODER", "transcoder/Dockerfile"]],
+    [
+      "production (Container binding)",
+      ["--env", "production", "--containers-rollout=none"],
+      ["env.TRANSCODER", "transcoder/Dockerfile", "env.PLAYBACK_EVENTS"],
+    ],
   ])("bundles %s", (_, args, mentions) => {
     const run = dryRun(args);
     try {

@@ -1,0 +1,1 @@
+CREATE INDEX `playback_daily_video` ON `playback_daily` (`video_id`);
