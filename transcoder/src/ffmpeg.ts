@@ -12,8 +12,8 @@
  */
 import { join } from "node:path";
 import type { Rendition } from "../../contract/transcode.ts";
-import { H264_PROFILE, h264LevelFor } from "./codecs.ts";
-import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf } from "./ladder.ts";
+import { h264LevelFor, h264ProfileFor } from "./codecs.ts";
+import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf, renditionCrf } from "./ladder.ts";
 
 export { runFfmpeg, AbortError, FfmpegError, KILL_GRACE_MS, type Logger, type RunFfmpegOptions } from "./run-ffmpeg.ts";
 export { ProgressParser } from "./progress.ts";
@@ -84,20 +84,9 @@ function filterGraph(renditions: readonly Rendition[], sourceFps: number): strin
   return [head, ...scalers].join(";");
 }
 
-/**
- * Length of the very first segment: half a keyframe interval (1 s for 4 s segments), so that the
- * first thing a viewer downloads is small; the segment length itself when that would be under 1 s.
- */
-export function firstSegmentSecondsFor(segmentSeconds: number): number {
-  const half = keyframeIntervalSeconds(segmentSeconds) / 2;
-  return half >= 1 ? half : keyframeIntervalSeconds(segmentSeconds);
-}
-
-/** Keyframe times: 0, `first` (when shorter than an interval), then every `interval` from `interval`. */
-function keyframeExpression(interval: number, first: number): string {
-  if (first >= interval) return `expr:gte(t,n_forced*${interval})`;
-  // n_forced counts keyframes forced so far: 0 → now, 1 → at `first`, n ≥ 2 → at (n - 1) × interval.
-  return `expr:gte(t,if(eq(n_forced,1),${first},(n_forced-1)*${interval}))`;
+/** Keyframes at 0 and then every `interval` seconds of output time. */
+function keyframeExpression(interval: number): string {
+  return `expr:gte(t,n_forced*${interval})`;
 }
 
 export function buildHlsArgs(opts: HlsArgsOptions): string[] {
@@ -106,7 +95,6 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
   const outFps = capFrameRate(fps);
   const gop = gopFrames(outFps, segmentSeconds);
   const keyframeSeconds = keyframeIntervalSeconds(segmentSeconds);
-  const firstSegmentSeconds = firstSegmentSecondsFor(segmentSeconds);
 
   const args: string[] = [
     "-hide_banner",
@@ -142,17 +130,18 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     "libx264",
     "-preset",
     opts.x264Preset ?? DEFAULT_X264_PRESET,
-    "-profile:v",
-    H264_PROFILE,
   );
   const x264Params = opts.x264Params ?? DEFAULT_X264_PARAMS;
   if (x264Params) args.push("-x264-params", x264Params);
   renditions.forEach((r, i) => {
     args.push(
+      `-profile:v:${i}`,
+      h264ProfileFor(r.width, r.height),
       `-level:v:${i}`,
       h264LevelFor(r.width, r.height, outFps).name,
-      `-b:v:${i}`,
-      String(r.videoBitrate),
+      // Capped CRF: constant quality, with the tier's bitrate as the ceiling (see ladder.ts TIERS).
+      `-crf:v:${i}`,
+      String(renditionCrf(r)),
       `-maxrate:v:${i}`,
       String(maxrateOf(r.videoBitrate)),
       `-bufsize:v:${i}`,
@@ -172,10 +161,9 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     "-sc_threshold",
     "0",
     // Time-based keyframes as well: with a variable-frame-rate source (phones), a frame count is
-    // not a duration; forcing by timestamp keeps keyframes on segment boundaries anyway. Keyframes
-    // at 0, then at the end of the short first segment (if any), then on the regular grid.
+    // not a duration; forcing by timestamp keeps keyframes on segment boundaries anyway.
     "-force_key_frames",
-    keyframeExpression(keyframeSeconds, firstSegmentSeconds),
+    keyframeExpression(keyframeSeconds),
   );
 
   if (hasAudio) {
@@ -203,12 +191,13 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     "4096",
     "-f",
     "hls",
+    // Every segment is segmentSeconds long (6 s, Apple's authoring rules), cut at the keyframe
+    // that falls exactly there; keyframes stay every 2 s inside (switching and I-frame playlists).
+    // No -hls_init_time for shorter first segments: in ffmpeg 5.1 the initial length only ends
+    // once segments drop out of a bounded live playlist, so with our unbounded EVENT playlist
+    // EVERY segment was cut at the initial length (measured: all 2 s with -hls_time 4).
     "-hls_time",
     String(segmentSeconds),
-    // Short first segments: the very first one half a keyframe interval (1 s), the next ones one
-    // interval (2 s instead of 4). Every tier has a segment, and the video is playable, that much
-    // sooner; and a player on a slow link waits for ≈ 60 KB of 240p instead of ≈ 250 KB.
-    ...(firstSegmentSeconds < segmentSeconds ? ["-hls_init_time", String(firstSegmentSeconds)] : []),
     // EVENT, not VOD: ffmpeg rewrites an EVENT playlist after every segment (so the video can
     // be published while it is being encoded) and appends #EXT-X-ENDLIST when it finishes.
     // With -hls_playlist_type vod, ffmpeg 5.1 writes no playlist at all until the very end

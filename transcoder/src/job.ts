@@ -318,7 +318,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     await activePublisher.stopPolling();
     if (publishError) throw publishError;
     if (stop.signal.aborted) throw stop.signal.reason;
-    const finishedFiles = await writeFinishedPlaylists({
+    const finished = await writeFinishedPlaylists({
       ffprobePath: deps.ffprobePath,
       outputDir: outDir,
       renditions,
@@ -328,13 +328,13 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     });
     await activePublisher.sweep();
     if (!activePublisher.complete) throw new Error("ffmpeg finished but a tier playlist is not final (no #EXT-X-ENDLIST).");
-    for (const file of finishedFiles) await activePublisher.uploadFile(file, PLAYLIST_CONTENT_TYPE);
+    for (const file of finished.files) await activePublisher.uploadFile(file, PLAYLIST_CONTENT_TYPE);
     reporter.set(PHASES.finish.to, true);
     await reporter.flush(); // a 409 here still stops the job before the result
     result = {
       ok: true,
       durationSec: info.durationSec,
-      renditions,
+      renditions: finished.renditions,
       sourceBytes: downloaded.bytes,
       sourceSha256: downloaded.sha256,
       encodeSeconds,

@@ -42,7 +42,7 @@ describe("chooseLadder", () => {
       "360p 360x640@600",
     ]);
     // Without audio the estimate carries no AAC share.
-    expect(ladder[1]!.bandwidth).toBe(882_300); // 600k × 1.35 × 1.03 + 48k
+    expect(ladder[1]!.bandwidth).toBe(769_000); // 600k × 7/6 × 1.03 + 48k
   });
 
   it("adds no in-between tier when the source is barely above a tier (500p)", () => {
@@ -102,13 +102,13 @@ describe("chooseLadder", () => {
 });
 
 describe("peakBandwidth", () => {
-  it("is the VBV peak of the video plus audio, plus TS overhead", () => {
-    expect(VIDEO_PEAK_FACTOR).toBeCloseTo(1.35);
+  it("is the VBV peak of the video (ceiling + 1 s buffer over 6 s) plus audio, plus TS overhead", () => {
+    expect(VIDEO_PEAK_FACTOR).toBeCloseTo(7 / 6);
     expect(TS_OVERHEAD_FACTOR).toBe(1.03);
     expect(TS_OVERHEAD_BPS).toBe(48_000);
     expect(AUDIO_BITRATE).toBe(128_000);
-    expect(peakBandwidth(1_500_000, true)).toBe(2_265_590); // (1.5M × 1.35 + 128k) × 1.03 + 48k
-    expect(peakBandwidth(400_000, false)).toBe(604_200); // 400k × 1.35 × 1.03 + 48k
+    expect(peakBandwidth(1_500_000, true)).toBe(1_982_340); // (1.5M × 7/6 + 128k) × 1.03 + 48k
+    expect(peakBandwidth(400_000, false)).toBe(528_667); // 400k × 7/6 × 1.03 + 48k, rounded up
   });
 });
 

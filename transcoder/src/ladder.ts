@@ -11,37 +11,43 @@ import type { Rendition, SourceProbe } from "../../contract/transcode.ts";
 export interface Tier {
   /** Short side of the picture, in pixels. */
   shortSide: number;
-  /** Target (average) video bitrate, bits per second. */
+  /** Ceiling of the video bitrate (x264 maxrate), bits per second: hard content gets this much. */
   videoBitrate: number;
+  /** x264 constant-rate factor: the quality easy content is encoded at, below the ceiling. */
+  crf: number;
 }
 
+/**
+ * Capped CRF: each tier is encoded at a constant quality (crf) with the bitrate as a ceiling
+ * (maxrate/bufsize), so a still talking head or a screen recording takes a fraction of the
+ * ceiling and hard content never more. The crf values were chosen with `npm run bench -- ladder`
+ * (30 s 720p30 sources: talking head, screen recording, high motion + noise; ours vs the plan's
+ * fixed-bitrate command): see LADDER_CRF_NOTE in the bench for the figures.
+ */
 export const TIERS: readonly Tier[] = [
-  { shortSide: 240, videoBitrate: 400_000 },
-  { shortSide: 480, videoBitrate: 800_000 },
-  { shortSide: 720, videoBitrate: 1_500_000 },
+  { shortSide: 240, videoBitrate: 400_000, crf: 23 },
+  { shortSide: 480, videoBitrate: 800_000, crf: 23 },
+  { shortSide: 720, videoBitrate: 1_500_000, crf: 23 },
 ];
 
 /** AAC-LC stereo, the same in every tier (the audio is muxed into each tier's segments). */
 export const AUDIO_BITRATE = 128_000;
 
 /**
- * Rate control (x264 ABR with VBV). maxrate caps the short-term rate at 110 % of the target;
- * the VBV buffer holds one second of target bitrate, enough for a keyframe burst without letting
- * a segment drift far above the advertised BANDWIDTH.
+ * Rate control (x264 CRF with VBV): maxrate is the tier's bitrate itself (the ceiling), the VBV
+ * buffer holds one second of it, enough for a keyframe burst without letting a segment drift far
+ * above the ceiling.
  */
-export const MAXRATE_FACTOR = 1.1;
+export const MAXRATE_FACTOR = 1.0;
 export const BUFSIZE_FACTOR = 1.0;
 
 /**
- * BANDWIDTH in the master playlist must be the PEAK segment bitrate (RFC 8216 §4.3.4.2); players
- * use it to pick a tier. Over a segment of T seconds the VBV lets the encoder spend at most
- * maxrate·T + bufsize bits, i.e. (1.1 + 1.0/T)·bitrate per second. We take T = 4 s, the
- * segment length we plan to use: 1.35× the target. (The ladder does not know the job's segment
- * length; with shorter segments the theoretical bound grows, e.g. 1.6× at 2 s.) Measured peaks
- * (testsrc2, and testsrc2 + heavy noise, 4 s segments) came out at 74-83 % of the advertised
- * BANDWIDTH, i.e. about 1.05-1.1× the target: the bound is safe, if generous.
+ * The EARLY master playlist (written before the encode) can only carry an estimate of the PEAK
+ * segment bitrate (RFC 8216 §4.3.4.2); the finished master carries the measured one (finish.ts).
+ * Over a segment of T seconds the VBV lets the encoder spend at most maxrate·T + bufsize bits,
+ * i.e. (1.0 + 1.0/T)·ceiling per second; T = 6 s, our segment length: 1.17× the ceiling.
  */
-export const MIN_SEGMENT_SECONDS = 4;
+export const MIN_SEGMENT_SECONDS = 6;
 export const VIDEO_PEAK_FACTOR = MAXRATE_FACTOR + BUFSIZE_FACTOR / MIN_SEGMENT_SECONDS;
 
 /**
@@ -65,6 +71,12 @@ export const NATIVE_TIER_MIN_STEP = 1.25;
 
 /** Below this a tier is not worth its bits; tiny sources still get a watchable rate. */
 const MIN_VIDEO_BITRATE = 100_000;
+
+/** The crf of a tier at the source's own size: that of the nearest named tier at or below it. */
+function crfFor(shortSide: number): number {
+  const below = TIERS.filter((t) => t.shortSide <= shortSide);
+  return (below[below.length - 1] ?? TIERS[0]!).crf;
+}
 
 /** Nearest even number (H.264 4:2:0 needs even dimensions), at least 2. */
 export function roundEven(n: number): number {
@@ -104,6 +116,11 @@ export function bufsizeOf(videoBitrate: number): number {
 
 function rendition(name: string, width: number, height: number, videoBitrate: number, hasAudio: boolean): Rendition {
   return { name, width, height, videoBitrate, bandwidth: peakBandwidth(videoBitrate, hasAudio) };
+}
+
+/** The x264 crf of a rendition (named tiers by name, others by their short side). */
+export function renditionCrf(r: Pick<Rendition, "width" | "height">): number {
+  return crfFor(Math.min(r.width, r.height));
 }
 
 /** Scale the source so its short side becomes `shortSide`, keeping orientation and aspect. */

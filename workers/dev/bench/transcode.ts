@@ -10,7 +10,7 @@ import { chooseLadder } from "../../../transcoder/src/ladder.ts";
 import { buildHlsArgs } from "../../../transcoder/src/ffmpeg.ts";
 import { buildStoryboardArgs, STORYBOARD_SPRITE, storyboardLayout } from "../../../transcoder/src/storyboard.ts";
 import { SEGMENT_SECONDS } from "../../src/jobs/policy.ts";
-import { cpuTimedFfmpeg, ssim, timedFfmpeg } from "./media.ts";
+import { cpuTimedFfmpeg, ssim } from "./media.ts";
 import type { Row } from "./table.ts";
 
 const PLAN_TIERS = [
@@ -24,12 +24,13 @@ const PLAN_TIERS = [
  * plus a master playlist listing the tiers lowest first (what a player of the plan is given).
  * Returns the wall seconds of the three passes.
  */
-export function encodePlanLadder(source: string, dir: string): { seconds: number; dir: string } {
+export function encodePlanLadder(source: string, dir: string): { seconds: number; cpu: number; dir: string } {
   const plan = join(dir, "plan");
   mkdirSync(plan, { recursive: true });
   let seconds = 0;
+  let cpu = 0;
   for (const tier of PLAN_TIERS) {
-    seconds += timedFfmpeg(
+    const run = cpuTimedFfmpeg(
       [
         "-v",
         "error",
@@ -58,6 +59,8 @@ export function encodePlanLadder(source: string, dir: string): { seconds: number
       ],
       plan,
     );
+    seconds += run.wall;
+    cpu += run.cpu;
   }
   const master = [
     "#EXTM3U",
@@ -67,7 +70,7 @@ export function encodePlanLadder(source: string, dir: string): { seconds: number
     ]),
   ];
   writeFileSync(join(plan, "index.m3u8"), `${master.join("\n")}\n`);
-  return { seconds, dir: plan };
+  return { seconds, cpu, dir: plan };
 }
 
 export async function transcodeRows(source: string, dir: string): Promise<Row[]> {
