@@ -192,6 +192,9 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
   stop.signal.addEventListener("abort", () => publisher?.halt(), { once: true });
 
   let result: TranscodeResult | null;
+  // The first failed upload: what the job reports even if later steps fail because of it (an
+  // upload of the poster on a halted publisher, say).
+  let publishError: unknown;
   try {
     if (stop.signal.aborted) throw stop.signal.reason;
     log.info("job started", { callbackBase: request.callbackBase, segmentSeconds: request.segmentSeconds });
@@ -216,7 +219,6 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
 
     // A failed upload stops the encode too; a 409 on an upload stops the whole job.
     const encode = new AbortController();
-    let publishError: unknown;
     let playableLogged = false;
     const activePublisher = new OutputPublisher({
       outputDir: outDir,
@@ -348,7 +350,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       result = null;
     } else {
       // A failed attempt is billed all the same: its wall time so far and what it used.
-      result = { ...failureResult(err), encodeSeconds: elapsed(), ...usage.finish() };
+      result = { ...failureResult(publishError ?? err), encodeSeconds: elapsed(), ...usage.finish() };
       log.warn("job failed", { error: err instanceof Error ? err.message : String(err), permanent: !result.ok && result.permanent });
     }
   } finally {
