@@ -63,22 +63,22 @@ describe("buildHlsArgs", () => {
     expect(args).not.toContain("-af");
   });
 
-  it("fixes the GOP to 2 s of output frames and turns scene cuts off", () => {
+  it("fixes the GOP to one 6 s segment of output frames and turns scene cuts off", () => {
     const args = hls(landscape, true, 30, 6);
-    expect(argAfter(args, "-g")).toBe("60");
-    expect(argAfter(args, "-keyint_min")).toBe("60");
+    expect(argAfter(args, "-g")).toBe("180");
+    expect(argAfter(args, "-keyint_min")).toBe("180");
     expect(argAfter(args, "-sc_threshold")).toBe("0");
-    // Keyframes every 2 s from 0; segments of 6 s from the first (ffmpeg 5.1 would cut every
-    // segment at -hls_init_time in an EVENT playlist, so there is none).
-    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*2)");
+    // A keyframe at the start of every 6 s segment; segments of 6 s from the first (ffmpeg 5.1
+    // would cut every segment at -hls_init_time in an EVENT playlist, so there is none).
+    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*6)");
     expect(argAfter(args, "-hls_time")).toBe("6");
     expect(args).not.toContain("-hls_init_time");
   });
 
   it("derives the GOP from the capped frame rate and the segment duration", () => {
     const args = hls(landscape, true, 60, 3);
-    expect(argAfter(args, "-g")).toBe("45"); // 30 fps × 1.5 s
-    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*1.5)");
+    expect(argAfter(args, "-g")).toBe("90"); // 30 fps × 3 s
+    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*3)");
     expect(argAfter(args, "-hls_time")).toBe("3");
   });
 
@@ -97,8 +97,8 @@ describe("buildHlsArgs", () => {
     expect(args.some((a) => a.startsWith("-b:v"))).toBe(false); // no average target: quality decides
     for (const [i, tier] of TIERS.entries()) {
       expect(argAfter(args, `-crf:v:${i}`)).toBe(String(tier.crf));
-      expect(argAfter(args, `-maxrate:v:${i}`)).toBe(String(tier.videoBitrate)); // the ceiling is the tier's bitrate
-      expect(argAfter(args, `-bufsize:v:${i}`)).toBe(String(tier.videoBitrate));
+      expect(argAfter(args, `-maxrate:v:${i}`)).toBe(String(Math.round(0.95 * tier.videoBitrate))); // just under the tier's bitrate
+      expect(argAfter(args, `-bufsize:v:${i}`)).toBe(String(2 * tier.videoBitrate)); // 2 s of the ceiling
     }
     expect(argAfter(args, "-profile:v:0")).toBe("main");
     expect(argAfter(args, "-profile:v:1")).toBe("high");

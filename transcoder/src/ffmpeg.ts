@@ -192,7 +192,7 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     "-f",
     "hls",
     // Every segment is segmentSeconds long (6 s, Apple's authoring rules), cut at the keyframe
-    // that falls exactly there; keyframes stay every 2 s inside (switching and I-frame playlists).
+    // that falls exactly there (one per segment, see MAX_KEYFRAME_INTERVAL_SECONDS).
     // No -hls_init_time for shorter first segments: in ffmpeg 5.1 the initial length only ends
     // once segments drop out of a bounded live playlist, so with our unbounded EVENT playlist
     // EVERY segment was cut at the initial length (measured: all 2 s with -hls_time 4).

@@ -52,12 +52,14 @@ export function makeLadderSources(dir: string): LadderSource[] {
   const textFile = join(dir, "screen.txt");
   writeFileSync(textFile, screenText());
   const graphs: Array<[LadderSource["kind"], string]> = [
-    // Still background with a little (static) grain; a 360x440 "head" that sways a few pixels and
-    // slowly changes inside (a slow zoom into a fractal): small motion on a still picture.
+    // A still background with a little grain (one frame, repeated: ffmpeg's noise filter would
+    // change it every frame); a 360x440 "head" (slowly shifting skin-like gradient, eyes, a mouth
+    // that opens and closes) that sways a few pixels: small motion on a still picture.
     [
       "talking head",
-      "gradients=s=1280x720:r=30:c0=0x3a4a5a:c1=0x8a7a6a:speed=0.002,noise=alls=6:allf=u[bg];" +
-        "mandelbrot=s=360x440:r=30:start_scale=2.5:end_scale=2.0:end_pts=30,format=yuv420p[head];" +
+      "gradients=s=1280x720:r=30:c0=0x3a4a5a:c1=0x8a7a6a,noise=alls=2:allf=u,trim=end_frame=1,loop=loop=-1:size=1,setpts=N/30/TB[bg];" +
+        "gradients=s=360x440:r=30:c0=0xc09070:c1=0x704830:speed=0.01,drawbox=x=110:y=120:w=40:h=24:c=0x302020:t=fill," +
+        "drawbox=x=210:y=120:w=40:h=24:c=0x302020:t=fill,drawbox=x=130:y=300:w=100:h='8+10*abs(sin(t*5))':c=0x501818:t=fill[head];" +
         "[bg][head]overlay=x='460+12*sin(t*1.3)':y='200+6*sin(t*0.7)'",
     ],
     // Dark text on a light page, still for 2.5 s then scrolled by 120 px in 0.5 s, again and again.
@@ -124,6 +126,9 @@ export function todayArgs(ours: string[], bitrates: number[]): string[] {
       i++;
     } else if (flag === "-hls_time") {
       args.push("-hls_time", "4", "-hls_init_time", "1");
+      i++;
+    } else if (flag === "-g" || flag === "-keyint_min") {
+      args.push(flag, String(Math.round(Number(value) / 3))); // ours: 6 s, today's: 2 s
       i++;
     } else if (flag === "-force_key_frames") {
       args.push(flag, "expr:gte(t,if(eq(n_forced,1),1,(n_forced-1)*2))");

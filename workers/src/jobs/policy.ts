@@ -17,7 +17,7 @@ export function jobTimings(env: { JOB_LEASE_SECONDS?: string; JOB_RETRY_BASE_SEC
 }
 /**
  * Segment length asked of the transcoder: 6 s, as Apple's HLS authoring rules say. A third of the
- * segment requests of 2 s segments for the same video; keyframes stay every 2 s inside them.
+ * segment requests of 2 s segments for the same video.
  */
 export const SEGMENT_SECONDS = 6;
 /** When the transcoder cannot be reached or is busy, the job waits this long before the next try. */
