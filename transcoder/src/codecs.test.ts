@@ -13,11 +13,10 @@ describe("h264LevelFor", () => {
 });
 
 describe("avc1Codec", () => {
-  it("spells Main (with constraint_set1) below 480 lines, High from 480, and the level in hex", () => {
+  it("spells Main (with constraint_set1) on every tier, and the level in hex", () => {
     expect(avc1Codec(426, 240, 30)).toBe("avc1.4d401e");
-    expect(avc1Codec(854, 480, 30)).toBe("avc1.64001f");
-    expect(avc1Codec(1280, 720, 30)).toBe("avc1.64001f");
-    expect(avc1Codec(720, 1280, 30)).toBe("avc1.64001f"); // portrait: the short side decides
-    expect(avc1Codec(640, 360, 30)).toBe("avc1.4d401e");
+    expect(avc1Codec(854, 480, 30)).toBe("avc1.4d401f");
+    expect(avc1Codec(1280, 720, 30)).toBe("avc1.4d401f");
+    expect(avc1Codec(720, 1280, 30)).toBe("avc1.4d401f");
   });
 });

@@ -89,7 +89,7 @@ describe("buildHlsArgs", () => {
     expect(argAfter(hls(landscape, true, 30), "-filter_complex")).not.toContain("fps=");
   });
 
-  it("sets capped CRF, VBV, profile and level per tier: Main for 240p, High from 480p", () => {
+  it("sets capped CRF, VBV, profile and level per tier (Main on every tier)", () => {
     const args = hls(landscape, true);
     expect(argAfter(args, "-c:v")).toBe("libx264");
     expect(argAfter(args, "-preset")).toBe("veryfast");
@@ -101,8 +101,8 @@ describe("buildHlsArgs", () => {
       expect(argAfter(args, `-bufsize:v:${i}`)).toBe(String(2 * tier.videoBitrate)); // 2 s of the ceiling
     }
     expect(argAfter(args, "-profile:v:0")).toBe("main");
-    expect(argAfter(args, "-profile:v:1")).toBe("high");
-    expect(argAfter(args, "-profile:v:2")).toBe("high");
+    expect(argAfter(args, "-profile:v:1")).toBe("main");
+    expect(argAfter(args, "-profile:v:2")).toBe("main");
     expect(argAfter(args, "-level:v:0")).toBe("3.0");
     expect(argAfter(args, "-level:v:2")).toBe("3.1");
   });

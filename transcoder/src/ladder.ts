@@ -25,7 +25,7 @@ export interface Tier {
  * fixed-bitrate command): see LADDER_CRF_NOTE in the bench for the figures.
  */
 export const TIERS: readonly Tier[] = [
-  { shortSide: 240, videoBitrate: 400_000, crf: 27 },
+  { shortSide: 240, videoBitrate: 400_000, crf: 25 },
   { shortSide: 480, videoBitrate: 800_000, crf: 24 },
   { shortSide: 720, videoBitrate: 1_500_000, crf: 26 },
 ];

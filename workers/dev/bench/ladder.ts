@@ -2,7 +2,7 @@
  * The content-aware ladder, measured: on three kinds of 30 s 720p30 source made with ffmpeg's
  * generators (a still "talking head", a scrolling screen recording, high motion with noise), each
  * tier's bytes per minute and SSIM against the source, and the CPU time of the encode, for
- *   - ours: buildHlsArgs as it is now (capped CRF, High from 480p, 6 s segments);
+ *   - ours: buildHlsArgs as it is now (capped CRF, one keyframe per 6 s segment);
  *   - today's: the command before capped CRF (ABR at the tier bitrate, maxrate 1.1×, Main
  *     everywhere, 4 s segments asked), rebuilt from ours by todayArgs below;
  *   - the plan's: three sequential fixed-bitrate passes (encodePlanLadder), the bytes baseline.
