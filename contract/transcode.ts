@@ -15,9 +15,12 @@ export interface Rendition {
   name: string;
   width: number;
   height: number;
-  /** Video bitrate in bits per second. */
+  /** Ceiling of the video bitrate in bits per second (capped CRF: easy content takes less). */
   videoBitrate: number;
-  /** Peak BANDWIDTH advertised in the master playlist (video + audio + container overhead). */
+  /**
+   * Peak BANDWIDTH advertised in the master playlist (video + audio + container overhead): in a
+   * result, measured on the finished segments; in the early master, an estimate from the ceiling.
+   */
   bandwidth: number;
 }
 

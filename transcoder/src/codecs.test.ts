@@ -13,8 +13,10 @@ describe("h264LevelFor", () => {
 });
 
 describe("avc1Codec", () => {
-  it("spells Main profile with constraint_set1 and the level in hex", () => {
-    expect(avc1Codec(1280, 720, 30)).toBe("avc1.4d401f");
+  it("spells Main (with constraint_set1) on every tier, and the level in hex", () => {
     expect(avc1Codec(426, 240, 30)).toBe("avc1.4d401e");
+    expect(avc1Codec(854, 480, 30)).toBe("avc1.4d401f");
+    expect(avc1Codec(1280, 720, 30)).toBe("avc1.4d401f");
+    expect(avc1Codec(720, 1280, 30)).toBe("avc1.4d401f");
   });
 });

@@ -5,14 +5,14 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Rendition, SourceProbe } from "../../contract/transcode.ts";
 import { resolveBinaries, type FfmpegBinaries } from "./binaries.ts";
-import { h264LevelFor } from "./codecs.ts";
+import { h264LevelFor, h264ProfileFor } from "./codecs.ts";
 import { AbortError, buildHlsArgs, buildPosterArgs, FfmpegError, POSTER_MAX_HEIGHT, runFfmpeg, type Logger } from "./ffmpeg.ts";
 import { writeFinishedPlaylists } from "./finish.ts";
 import { probeIframePlaylist } from "./iframes.ts";
@@ -65,6 +65,13 @@ async function transcode(input: string, name: string, segmentSeconds: number): P
     logger: quiet,
   });
   return { probe: p, ladder, outDir, progress };
+}
+
+/** BANDWIDTH and AVERAGE-BANDWIDTH of a tier in a master playlist. */
+function measuredBandwidths(master: string, tier: string): { peak: number; average: number } {
+  const lines = master.split("\n");
+  const inf = lines[lines.indexOf(`${tier}/index.m3u8`) - 1]!;
+  return { peak: Number(/[:,]BANDWIDTH=(\d+)/.exec(inf)![1]), average: Number(/AVERAGE-BANDWIDTH=(\d+)/.exec(inf)![1]) };
 }
 
 function segmentsOf(playlist: string): string[] {
@@ -148,7 +155,7 @@ async function expectValidHls(t: Transcoded, expected: { tiers: string[]; minSeg
     const first = await ffprobeJson("-show_streams", join(t.outDir, r.name, segments[0]!));
     const videoStream = first.streams.find((s) => s.codec_type === "video")!;
     expect([videoStream.width, videoStream.height]).toEqual([r.width, r.height]);
-    expect(videoStream.profile).toBe("Main");
+    expect(videoStream.profile).toBe(h264ProfileFor(r.width, r.height) === "high" ? "High" : "Main");
     expect(videoStream.level).toBe(h264LevelFor(r.width, r.height, capFrameRate(t.probe.frameRate)).idc);
     expect(first.streams.some((s) => s.codec_type === "audio")).toBe(t.probe.hasAudio);
     if (t.probe.hasAudio) {
@@ -173,6 +180,16 @@ async function expectValidHls(t: Transcoded, expected: { tiers: string[]; minSeg
 
   const master = readFileSync(join(t.outDir, "index.m3u8"), "utf8");
   for (const r of t.ladder) expect(master).toContain(`${r.name}/index.m3u8`);
+  // The finished master's bandwidths are measured on the segments: AVERAGE-BANDWIDTH is every
+  // byte of the tier over its duration, BANDWIDTH (the peak) at least that.
+  for (const r of t.ladder) {
+    const measured = measuredBandwidths(master, r.name);
+    const playlist = readFileSync(join(t.outDir, r.name, "index.m3u8"), "utf8");
+    const seconds = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const bits = segmentsOf(playlist).reduce((sum, s) => sum + statSync(join(t.outDir, r.name, s)).size * 8, 0);
+    expect(measured.average, r.name).toBe(Math.ceil(bits / seconds));
+    expect(measured.peak, r.name).toBeGreaterThanOrEqual(measured.average);
+  }
   for (const r of t.ladder) expect(master).toContain(`URI="${r.name}/iframes.m3u8"`);
   // ffmpeg as a client reads the finished master: one program per tier and the duration (with
   // #EXT-X-START it printed N/A).
@@ -186,7 +203,7 @@ let short60fps: string;
 beforeAll(async () => {
   bin = await resolveBinaries();
   [landscape, portrait, short60fps] = await Promise.all([
-    makeClip(bin.ffmpegPath, join(dir, "landscape.mp4"), { size: "1280x720", rate: 30, seconds: 4, audio: true }),
+    makeClip(bin.ffmpegPath, join(dir, "landscape.mp4"), { size: "1280x720", rate: 30, seconds: 13, audio: true }),
     makeClip(bin.ffmpegPath, join(dir, "portrait.mp4"), { size: "360x640", rate: 30, seconds: 3, audio: false }),
     makeClip(bin.ffmpegPath, join(dir, "short60.mp4"), { size: "640x480", rate: 60, seconds: 1, audio: true }),
   ]);
@@ -195,18 +212,24 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("real ffmpeg", () => {
-  it("transcodes a 4 s 720p landscape clip with audio into three aligned tiers, the first segment 1 s", async () => {
-    const t = await transcode(landscape, "landscape", 4);
+  it("transcodes a 13 s 720p landscape clip with audio into three aligned tiers of 6 s segments", async () => {
+    const t = await transcode(landscape, "landscape", 6);
     expect(t.probe).toMatchObject({ width: 1280, height: 720, rotation: 0, frameRate: 30, hasAudio: true, videoCodec: "h264" });
-    expect(t.probe.durationSec).toBeCloseTo(4, 0);
+    expect(t.probe.durationSec).toBeCloseTo(13, 0);
     await expectValidHls(t, { tiers: ["240p 426x240", "480p 854x480", "720p 1280x720"], minSegments: 3 });
-    // 4 s segments start short: 1 s, then one keyframe interval (2 s) — a slow link's first wait.
-    const durations = [...readFileSync(join(t.outDir, "240p", "index.m3u8"), "utf8").matchAll(/#EXTINF:([\d.]+)/g)].map((m) =>
-      Number(m[1]),
-    );
-    expect(durations.map((d) => Math.round(d * 10) / 10)).toEqual([1, 1, 2]);
-    const keyframes = (await keyframeTimes(join(t.outDir, "240p", "index.m3u8"))).map(Number);
-    expect(keyframes.map((k) => Math.round(k - keyframes[0]!))).toEqual([0, 1, 2]);
+    for (const r of t.ladder) {
+      // Segments as long as asked (ffmpeg 5.1 with -hls_init_time cut every one at 2 s), the last
+      // one the remainder; one keyframe each, at its start.
+      const playlist = readFileSync(join(t.outDir, r.name, "index.m3u8"), "utf8");
+      const durations = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Math.round(Number(m[1]) * 10) / 10);
+      expect(durations, r.name).toEqual([6, 6, 1]);
+      expect(playlist).toContain("#EXT-X-TARGETDURATION:6\n");
+      const keyframes = (await keyframeTimes(join(t.outDir, r.name, "index.m3u8"))).map(Number);
+      expect(keyframes.map((k) => Math.round(k - keyframes[0]!))).toEqual([0, 6, 12]);
+      // Measured peak: not above what the ceiling lets through (the early master's estimate).
+      const master = readFileSync(join(t.outDir, "index.m3u8"), "utf8");
+      expect(measuredBandwidths(master, r.name).peak, r.name).toBeLessThanOrEqual(r.bandwidth);
+    }
   });
 
   it("transcodes a 3 s 360x640 portrait clip without audio into video-only tiers", async () => {

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Rendition } from "../../contract/transcode.ts";
-import { buildHlsArgs, buildPosterArgs, ffmpegRate, posterSeekSeconds } from "./ffmpeg.ts";
-import { chooseLadder } from "./ladder.ts";
+import { buildHlsArgs, buildPosterArgs, DEFAULT_X264_PARAMS, ffmpegRate, posterSeekSeconds } from "./ffmpeg.ts";
+import { chooseLadder, TIERS } from "./ladder.ts";
 
 const landscape = chooseLadder({
   durationSec: 60,
@@ -63,23 +63,23 @@ describe("buildHlsArgs", () => {
     expect(args).not.toContain("-af");
   });
 
-  it("fixes the GOP to 2 s of output frames and turns scene cuts off", () => {
-    const args = hls(landscape, true, 30, 4);
-    expect(argAfter(args, "-g")).toBe("60");
-    expect(argAfter(args, "-keyint_min")).toBe("60");
+  it("fixes the GOP to one 6 s segment of output frames and turns scene cuts off", () => {
+    const args = hls(landscape, true, 30, 6);
+    expect(argAfter(args, "-g")).toBe("180");
+    expect(argAfter(args, "-keyint_min")).toBe("180");
     expect(argAfter(args, "-sc_threshold")).toBe("0");
-    // Keyframes at 0, 1 s (end of the short first segment), then every 2 s from 2 s.
-    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,if(eq(n_forced,1),1,(n_forced-1)*2))");
-    expect(argAfter(args, "-hls_init_time")).toBe("1");
+    // A keyframe at the start of every 6 s segment; segments of 6 s from the first (ffmpeg 5.1
+    // would cut every segment at -hls_init_time in an EVENT playlist, so there is none).
+    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*6)");
+    expect(argAfter(args, "-hls_time")).toBe("6");
+    expect(args).not.toContain("-hls_init_time");
   });
 
   it("derives the GOP from the capped frame rate and the segment duration", () => {
     const args = hls(landscape, true, 60, 3);
-    expect(argAfter(args, "-g")).toBe("45"); // 30 fps × 1.5 s
-    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*1.5)");
+    expect(argAfter(args, "-g")).toBe("90"); // 30 fps × 3 s
+    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*3)");
     expect(argAfter(args, "-hls_time")).toBe("3");
-    // Shorter first segments (one keyframe interval) make the video playable sooner.
-    expect(Number(argAfter(args, "-hls_init_time"))).toBeLessThanOrEqual(3);
   });
 
   it("thins frame rates above 30 before the split, and only then", () => {
@@ -89,18 +89,21 @@ describe("buildHlsArgs", () => {
     expect(argAfter(hls(landscape, true, 30), "-filter_complex")).not.toContain("fps=");
   });
 
-  it("sets bitrate, VBV and level per tier, Main profile for all", () => {
+  it("sets capped CRF, VBV, profile and level per tier (Main on every tier)", () => {
     const args = hls(landscape, true);
     expect(argAfter(args, "-c:v")).toBe("libx264");
     expect(argAfter(args, "-preset")).toBe("veryfast");
-    expect(argAfter(args, "-x264-params")).toBe("me=dia:subme=1");
-    expect(argAfter(args, "-profile:v")).toBe("main");
-    expect(argAfter(args, "-b:v:0")).toBe("400000");
-    expect(argAfter(args, "-maxrate:v:0")).toBe("440000");
-    expect(argAfter(args, "-bufsize:v:0")).toBe("400000");
+    expect(argAfter(args, "-x264-params")).toBe(DEFAULT_X264_PARAMS);
+    expect(args.some((a) => a.startsWith("-b:v"))).toBe(false); // no average target: quality decides
+    for (const [i, tier] of TIERS.entries()) {
+      expect(argAfter(args, `-crf:v:${i}`)).toBe(String(tier.crf));
+      expect(argAfter(args, `-maxrate:v:${i}`)).toBe(String(Math.round(0.95 * tier.videoBitrate))); // just under the tier's bitrate
+      expect(argAfter(args, `-bufsize:v:${i}`)).toBe(String(2 * tier.videoBitrate)); // 2 s of the ceiling
+    }
+    expect(argAfter(args, "-profile:v:0")).toBe("main");
+    expect(argAfter(args, "-profile:v:1")).toBe("main");
+    expect(argAfter(args, "-profile:v:2")).toBe("main");
     expect(argAfter(args, "-level:v:0")).toBe("3.0");
-    expect(argAfter(args, "-b:v:2")).toBe("1500000");
-    expect(argAfter(args, "-maxrate:v:2")).toBe("1650000");
     expect(argAfter(args, "-level:v:2")).toBe("3.1");
   });
 

@@ -12,8 +12,8 @@
  */
 import { join } from "node:path";
 import type { Rendition } from "../../contract/transcode.ts";
-import { H264_PROFILE, h264LevelFor } from "./codecs.ts";
-import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf } from "./ladder.ts";
+import { h264LevelFor, h264ProfileFor } from "./codecs.ts";
+import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf, renditionCrf } from "./ladder.ts";
 
 export { runFfmpeg, AbortError, FfmpegError, KILL_GRACE_MS, type Logger, type RunFfmpegOptions } from "./run-ffmpeg.ts";
 export { ProgressParser } from "./progress.ts";
@@ -26,6 +26,11 @@ export { writeMasterPlaylist, variantPlaylistUri } from "./master-playlist.ts";
  * `veryfast` with the cheapest motion search (diamond, subpel refinement 1): 29-32 CPU-s, i.e.
  * about 4x realtime when both cores are free, at -0.3 dB SSIM from plain veryfast: it keeps the
  * lookahead and mb-tree, which matter most at these low bitrates.
+ * Re-measured with capped CRF (12 s of 720p30, whole ladder, ffmpeg's own CPU time): adding
+ * weightp=0:rc-lookahead=5, bframes=2:b-adapt=0, threads=2, trellis=1 or lower deadzones each
+ * left the CPU time where it was (4.2-4.8 CPU-s for all) and only moved bytes against SSIM, so
+ * none is kept. Encoding the AAC track once instead of once per tier would save 0.3 CPU-s per
+ * 30 s (3 encodes 0.55 s, one 0.23 s): about 2 % of the job, not worth a separate audio rendition.
  */
 export const DEFAULT_X264_PRESET = "veryfast";
 export const DEFAULT_X264_PARAMS = "me=dia:subme=1";
@@ -85,19 +90,22 @@ function filterGraph(renditions: readonly Rendition[], sourceFps: number): strin
 }
 
 /**
- * Length of the very first segment: half a keyframe interval (1 s for 4 s segments), so that the
- * first thing a viewer downloads is small; the segment length itself when that would be under 1 s.
+ * The start of every tier: FIRST_SEGMENTS short segments of FIRST_SEGMENT_SECONDS, then the
+ * regular length. The first thing a viewer on a slow link downloads is one second of 240p (tens of
+ * KB, not the ~200 KB of six seconds), and the next short one arrives while it plays; each tier
+ * also has a segment, so the video is playable, that much sooner.
  */
-export function firstSegmentSecondsFor(segmentSeconds: number): number {
-  const half = keyframeIntervalSeconds(segmentSeconds) / 2;
-  return half >= 1 ? half : keyframeIntervalSeconds(segmentSeconds);
-}
+export const FIRST_SEGMENT_SECONDS = 1;
+export const FIRST_SEGMENTS = 2;
 
-/** Keyframe times: 0, `first` (when shorter than an interval), then every `interval` from `interval`. */
-function keyframeExpression(interval: number, first: number): string {
-  if (first >= interval) return `expr:gte(t,n_forced*${interval})`;
-  // n_forced counts keyframes forced so far: 0 → now, 1 → at `first`, n ≥ 2 → at (n - 1) × interval.
-  return `expr:gte(t,if(eq(n_forced,1),${first},(n_forced-1)*${interval}))`;
+/**
+ * Keyframes at 0, at the end of each short first segment, then every `interval` seconds: the
+ * n-th forced keyframe (n_forced) is at n × first while n ≤ FIRST_SEGMENTS, and at
+ * FIRST_SEGMENTS × first + (n − FIRST_SEGMENTS) × interval after.
+ */
+function keyframeExpression(interval: number): string {
+  const head = FIRST_SEGMENTS * FIRST_SEGMENT_SECONDS;
+  return `expr:gte(t,if(lte(n_forced,${FIRST_SEGMENTS}),n_forced*${FIRST_SEGMENT_SECONDS},${head}+(n_forced-${FIRST_SEGMENTS})*${interval}))`;
 }
 
 export function buildHlsArgs(opts: HlsArgsOptions): string[] {
@@ -106,7 +114,6 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
   const outFps = capFrameRate(fps);
   const gop = gopFrames(outFps, segmentSeconds);
   const keyframeSeconds = keyframeIntervalSeconds(segmentSeconds);
-  const firstSegmentSeconds = firstSegmentSecondsFor(segmentSeconds);
 
   const args: string[] = [
     "-hide_banner",
@@ -142,17 +149,18 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     "libx264",
     "-preset",
     opts.x264Preset ?? DEFAULT_X264_PRESET,
-    "-profile:v",
-    H264_PROFILE,
   );
   const x264Params = opts.x264Params ?? DEFAULT_X264_PARAMS;
   if (x264Params) args.push("-x264-params", x264Params);
   renditions.forEach((r, i) => {
     args.push(
+      `-profile:v:${i}`,
+      h264ProfileFor(r.width, r.height),
       `-level:v:${i}`,
       h264LevelFor(r.width, r.height, outFps).name,
-      `-b:v:${i}`,
-      String(r.videoBitrate),
+      // Capped CRF: constant quality, with the tier's bitrate as the ceiling (see ladder.ts TIERS).
+      `-crf:v:${i}`,
+      String(renditionCrf(r)),
       `-maxrate:v:${i}`,
       String(maxrateOf(r.videoBitrate)),
       `-bufsize:v:${i}`,
@@ -172,10 +180,9 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     "-sc_threshold",
     "0",
     // Time-based keyframes as well: with a variable-frame-rate source (phones), a frame count is
-    // not a duration; forcing by timestamp keeps keyframes on segment boundaries anyway. Keyframes
-    // at 0, then at the end of the short first segment (if any), then on the regular grid.
+    // not a duration; forcing by timestamp keeps keyframes on segment boundaries anyway.
     "-force_key_frames",
-    keyframeExpression(keyframeSeconds, firstSegmentSeconds),
+    keyframeExpression(keyframeSeconds),
   );
 
   if (hasAudio) {
@@ -203,12 +210,17 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     "4096",
     "-f",
     "hls",
+    // Every segment is segmentSeconds long (6 s, Apple's authoring rules), cut at the keyframe
+    // that falls exactly there (one per segment, see MAX_KEYFRAME_INTERVAL_SECONDS).
+    // The short first segments: ffmpeg 5.1 cuts at -hls_init_time until the segment count passes
+    // -hls_list_size (its live-window test), so an unbounded list (0) cut EVERY segment at the
+    // initial length (measured: all 2 s with -hls_time 4). With the list size set to the number of
+    // short segments, only those are short; an EVENT playlist still lists every segment (checked:
+    // 1, 1, 6, 6 … s, all in the playlist, also while it is being written).
     "-hls_time",
     String(segmentSeconds),
-    // Short first segments: the very first one half a keyframe interval (1 s), the next ones one
-    // interval (2 s instead of 4). Every tier has a segment, and the video is playable, that much
-    // sooner; and a player on a slow link waits for ≈ 60 KB of 240p instead of ≈ 250 KB.
-    ...(firstSegmentSeconds < segmentSeconds ? ["-hls_init_time", String(firstSegmentSeconds)] : []),
+    "-hls_init_time",
+    String(FIRST_SEGMENT_SECONDS),
     // EVENT, not VOD: ffmpeg rewrites an EVENT playlist after every segment (so the video can
     // be published while it is being encoded) and appends #EXT-X-ENDLIST when it finishes.
     // With -hls_playlist_type vod, ffmpeg 5.1 writes no playlist at all until the very end
@@ -216,7 +228,7 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     "-hls_playlist_type",
     "event",
     "-hls_list_size",
-    "0",
+    String(FIRST_SEGMENTS),
     // independent_segments: every segment starts with a keyframe (true by the GOP rules above);
     // temp_file: segments and playlists are written under a temporary name and renamed, so a
     // reader never sees half a file.

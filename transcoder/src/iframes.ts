@@ -115,7 +115,7 @@ export interface IframePlaylist {
  * whose total duration is between 0.5 and 1.5 times the target duration". When no set qualifies
  * (a one-keyframe video) the whole playlist's rate stands in.
  */
-function peakBitrate(entries: ReadonlyArray<{ bytes: number; duration: number }>, targetDuration: number): number {
+export function peakBitrate(entries: ReadonlyArray<{ bytes: number; duration: number }>, targetDuration: number): number {
   let peak = 0;
   for (let i = 0; i < entries.length; i++) {
     let bytes = 0;

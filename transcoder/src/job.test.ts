@@ -80,7 +80,8 @@ describe("runJob", () => {
     expect(result).toEqual({
       ok: true,
       durationSec: info.durationSec,
-      renditions: ladder,
+      // The ladder, each tier's BANDWIDTH now the peak measured on its segments (checked below).
+      renditions: ladder.map((r) => ({ ...r, bandwidth: expect.any(Number) })),
       sourceBytes: source.length,
       sourceSha256: createHash("sha256").update(source).digest("hex"),
       encodeSeconds: expect.any(Number),
@@ -104,6 +105,8 @@ describe("runJob", () => {
     expect(masterPuts.at(-1)!.seq).toBe(Math.max(...job.puts.map((p) => p.seq)));
     expect(master).not.toContain("#EXT-X-START");
     expect(master.match(/^#EXT-X-I-FRAME-STREAM-INF:.*URI="(240p|360p)\/iframes\.m3u8"$/gm)).toHaveLength(2);
+    // The result reports the measured peaks the finished master advertises.
+    for (const r of result!.ok ? result!.renditions : []) expect(master).toContain(`#EXT-X-STREAM-INF:BANDWIDTH=${r.bandwidth},`);
     expect([...job.files.get("poster.jpg")!.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
     const firstSegment = job.puts.find((p) => p.path.endsWith(".ts"))!;
     expect(job.puts.find((p) => p.path === "index.m3u8")!.seq).toBeLessThan(firstSegment.seq);
@@ -130,8 +133,8 @@ describe("runJob", () => {
       for (const name of new Set(playlistSegments(iframes.body.toString()))) {
         expect(job.puts.find((p) => p.path === `${tier}/${name}`)!.seq).toBeLessThan(iframes.seq);
       }
-      // 8 s in short first segments: 1 s, 1 s, then 2 s × 3.
-      expect(playlistSegments(final)).toEqual(["seg_00000.ts", "seg_00001.ts", "seg_00002.ts", "seg_00003.ts", "seg_00004.ts"]);
+      // 8 s in segments of the 2 s asked.
+      expect(playlistSegments(final)).toEqual(["seg_00000.ts", "seg_00001.ts", "seg_00002.ts", "seg_00003.ts"]);
       expectSegmentsBeforePlaylists(job, tier);
     }
     for (const put of job.puts) {

@@ -195,6 +195,9 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
   stop.signal.addEventListener("abort", () => publisher?.halt(), { once: true });
 
   let result: TranscodeResult | null;
+  // The first failed upload: what the job reports even if later steps fail because of it (an
+  // upload of the poster on a halted publisher, say).
+  let publishError: unknown;
   try {
     if (stop.signal.aborted) throw stop.signal.reason;
     log.info("job started", { callbackBase: request.callbackBase, segmentSeconds: request.segmentSeconds });
@@ -223,7 +226,6 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
 
     // A failed upload stops the encode too; a 409 on an upload stops the whole job.
     const encode = new AbortController();
-    let publishError: unknown;
     let playableLogged = false;
     const activePublisher = new OutputPublisher({
       outputDir: outDir,
@@ -325,7 +327,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     await activePublisher.stopPolling();
     if (publishError) throw publishError;
     if (stop.signal.aborted) throw stop.signal.reason;
-    const finishedFiles = await writeFinishedPlaylists({
+    const finished = await writeFinishedPlaylists({
       ffprobePath: deps.ffprobePath,
       outputDir: outDir,
       renditions,
@@ -351,13 +353,13 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
     await activePublisher.uploadFile(DOWNLOAD_FILE, DOWNLOAD_CONTENT_TYPE);
     log.info("download uploaded", { seconds: elapsed() });
     // The finished master goes last, as before: it is what says "this run is complete".
-    for (const file of finishedFiles) await activePublisher.uploadFile(file, PLAYLIST_CONTENT_TYPE);
+    for (const file of finished.files) await activePublisher.uploadFile(file, PLAYLIST_CONTENT_TYPE);
     reporter.set(PHASES.finish.to, true);
     await reporter.flush(); // a 409 here still stops the job before the result
     result = {
       ok: true,
       durationSec: info.durationSec,
-      renditions,
+      renditions: finished.renditions,
       sourceBytes: downloaded.bytes,
       sourceSha256: downloaded.sha256,
       encodeSeconds,
@@ -372,7 +374,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       result = null;
     } else {
       // A failed attempt is billed all the same: its wall time so far and what it used.
-      result = { ...failureResult(err), encodeSeconds: elapsed(), ...usage.finish() };
+      result = { ...failureResult(publishError ?? err), encodeSeconds: elapsed(), ...usage.finish() };
       log.warn("job failed", { error: err instanceof Error ? err.message : String(err), permanent: !result.ok && result.permanent });
     }
   } finally {

@@ -42,7 +42,7 @@ describe("chooseLadder", () => {
       "360p 360x640@600",
     ]);
     // Without audio the estimate carries no AAC share.
-    expect(ladder[1]!.bandwidth).toBe(882_300); // 600k × 1.35 × 1.03 + 48k
+    expect(ladder[1]!.bandwidth).toBe(841_100); // 600k × 1.2833 × 1.03 + 48k
   });
 
   it("adds no in-between tier when the source is barely above a tier (500p)", () => {
@@ -102,13 +102,13 @@ describe("chooseLadder", () => {
 });
 
 describe("peakBandwidth", () => {
-  it("is the VBV peak of the video plus audio, plus TS overhead", () => {
-    expect(VIDEO_PEAK_FACTOR).toBeCloseTo(1.35);
+  it("is the VBV peak of the video (maxrate + 2 s buffer over 6 s) plus audio, plus TS overhead", () => {
+    expect(VIDEO_PEAK_FACTOR).toBeCloseTo(0.95 + 2 / 6);
     expect(TS_OVERHEAD_FACTOR).toBe(1.03);
     expect(TS_OVERHEAD_BPS).toBe(48_000);
     expect(AUDIO_BITRATE).toBe(128_000);
-    expect(peakBandwidth(1_500_000, true)).toBe(2_265_590); // (1.5M × 1.35 + 128k) × 1.03 + 48k
-    expect(peakBandwidth(400_000, false)).toBe(604_200); // 400k × 1.35 × 1.03 + 48k
+    expect(peakBandwidth(1_500_000, true)).toBe(2_162_590); // (1.5M × 1.2833 + 128k) × 1.03 + 48k
+    expect(peakBandwidth(400_000, false)).toBe(576_734); // 400k × 1.2833 × 1.03 + 48k, rounded up
   });
 });
 
@@ -139,13 +139,14 @@ describe("capFrameRate", () => {
 });
 
 describe("keyframe interval and GOP", () => {
-  it("uses the largest interval of at most 2 s that divides the segment", () => {
-    expect(keyframeIntervalSeconds(4)).toBe(2);
-    expect(keyframeIntervalSeconds(6)).toBe(2);
+  it("uses the largest interval of at most 6 s that divides the segment: one keyframe per segment up to 6 s", () => {
+    expect(keyframeIntervalSeconds(6)).toBe(6);
+    expect(keyframeIntervalSeconds(4)).toBe(4);
     expect(keyframeIntervalSeconds(2)).toBe(2);
-    expect(keyframeIntervalSeconds(3)).toBe(1.5);
     expect(keyframeIntervalSeconds(1)).toBe(1);
-    expect(keyframeIntervalSeconds(5)).toBeCloseTo(5 / 3);
+    expect(keyframeIntervalSeconds(8)).toBe(4);
+    expect(keyframeIntervalSeconds(10)).toBe(5);
+    expect(keyframeIntervalSeconds(20)).toBe(5);
   });
 
   it("always divides the segment duration a whole number of times", () => {
@@ -156,10 +157,10 @@ describe("keyframe interval and GOP", () => {
   });
 
   it("counts the GOP in output frames", () => {
-    expect(gopFrames(30, 4)).toBe(60);
-    expect(gopFrames(25, 4)).toBe(50);
-    expect(gopFrames(30000 / 1001, 4)).toBe(60);
-    expect(gopFrames(24, 3)).toBe(36);
+    expect(gopFrames(30, 6)).toBe(180);
+    expect(gopFrames(25, 4)).toBe(100);
+    expect(gopFrames(30000 / 1001, 6)).toBe(180);
+    expect(gopFrames(24, 3)).toBe(72);
   });
 
   it("rejects a non-positive segment duration", () => {

@@ -11,37 +11,52 @@ import type { Rendition, SourceProbe } from "../../contract/transcode.ts";
 export interface Tier {
   /** Short side of the picture, in pixels. */
   shortSide: number;
-  /** Target (average) video bitrate, bits per second. */
+  /** Ceiling of the video bitrate (x264 maxrate), bits per second: hard content gets this much. */
   videoBitrate: number;
+  /** x264 constant-rate factor: the quality easy content is encoded at, below the ceiling. */
+  crf: number;
 }
 
+/**
+ * Capped CRF: each tier is encoded at a constant quality (crf) with the bitrate as a ceiling
+ * (maxrate/bufsize), so a still talking head or a screen recording takes a fraction of the
+ * ceiling and hard content never more. The crf values come from `npm run bench -- ladder` (30 s
+ * 720p30 sources; ours vs the plan's fixed-bitrate command, bytes and SSIM per tier):
+ *   - screen recording: 0.56× / 0.38× / 0.73× the plan's bytes (240p/480p/720p), SSIM -0.003 or less;
+ *   - high motion + noise: 0.89× / 0.99× / 0.98× (the ceiling binds), SSIM -0.004 to -0.007;
+ *   - still picture with grain ("talking head"): 0.52× / 0.58× / 0.61×, but SSIM -0.04 to -0.08:
+ *     the plan's slower preset keeps the grain, ours smooths it; lower crf buys little of it back
+ *     (crf 17 at 720p: 0.92× the bytes, still -0.043), so the crf is set for the other two.
+ * 240p at 25, not higher: at 27 high motion lost 0.012 SSIM while using only 0.79× the bytes.
+ */
 export const TIERS: readonly Tier[] = [
-  { shortSide: 240, videoBitrate: 400_000 },
-  { shortSide: 480, videoBitrate: 800_000 },
-  { shortSide: 720, videoBitrate: 1_500_000 },
+  { shortSide: 240, videoBitrate: 400_000, crf: 25 },
+  { shortSide: 480, videoBitrate: 800_000, crf: 24 },
+  { shortSide: 720, videoBitrate: 1_500_000, crf: 26 },
 ];
 
 /** AAC-LC stereo, the same in every tier (the audio is muxed into each tier's segments). */
 export const AUDIO_BITRATE = 128_000;
 
 /**
- * Rate control (x264 ABR with VBV). maxrate caps the short-term rate at 110 % of the target;
- * the VBV buffer holds one second of target bitrate, enough for a keyframe burst without letting
- * a segment drift far above the advertised BANDWIDTH.
+ * Rate control (x264 CRF with VBV): maxrate is 95 % of the tier's bitrate (the ceiling), the VBV
+ * buffer holds two seconds of the bitrate. The 5 % below: x264 starts with the buffer 90 % full,
+ * which a 30 s clip spends on top of maxrate (+6 %), and hard content must never take more bytes
+ * than the plan's fixed-bitrate encode. With one keyframe per 6 s segment, a 1 s buffer starved each
+ * keyframe of a detailed still picture (measured: a screen recording at 720p took as many bytes
+ * for less quality); 2 s lets it take what it needs, and a 6 s segment still averages at most
+ * (6 + 2) / 6 of the ceiling.
  */
-export const MAXRATE_FACTOR = 1.1;
-export const BUFSIZE_FACTOR = 1.0;
+export const MAXRATE_FACTOR = 0.95;
+export const BUFSIZE_FACTOR = 2.0;
 
 /**
- * BANDWIDTH in the master playlist must be the PEAK segment bitrate (RFC 8216 §4.3.4.2); players
- * use it to pick a tier. Over a segment of T seconds the VBV lets the encoder spend at most
- * maxrate·T + bufsize bits, i.e. (1.1 + 1.0/T)·bitrate per second. We take T = 4 s, the
- * segment length we plan to use: 1.35× the target. (The ladder does not know the job's segment
- * length; with shorter segments the theoretical bound grows, e.g. 1.6× at 2 s.) Measured peaks
- * (testsrc2, and testsrc2 + heavy noise, 4 s segments) came out at 74-83 % of the advertised
- * BANDWIDTH, i.e. about 1.05-1.1× the target: the bound is safe, if generous.
+ * The EARLY master playlist (written before the encode) can only carry an estimate of the PEAK
+ * segment bitrate (RFC 8216 §4.3.4.2); the finished master carries the measured one (finish.ts).
+ * Over a segment of T seconds the VBV lets the encoder spend at most maxrate·T + bufsize bits,
+ * i.e. (0.95 + 2.0/T)·bitrate per second; T = 6 s, our segment length: 1.28× the bitrate.
  */
-export const MIN_SEGMENT_SECONDS = 4;
+export const MIN_SEGMENT_SECONDS = 6;
 export const VIDEO_PEAK_FACTOR = MAXRATE_FACTOR + BUFSIZE_FACTOR / MIN_SEGMENT_SECONDS;
 
 /**
@@ -65,6 +80,12 @@ export const NATIVE_TIER_MIN_STEP = 1.25;
 
 /** Below this a tier is not worth its bits; tiny sources still get a watchable rate. */
 const MIN_VIDEO_BITRATE = 100_000;
+
+/** The crf of a tier at the source's own size: that of the nearest named tier at or below it. */
+function crfFor(shortSide: number): number {
+  const below = TIERS.filter((t) => t.shortSide <= shortSide);
+  return (below[below.length - 1] ?? TIERS[0]!).crf;
+}
 
 /** Nearest even number (H.264 4:2:0 needs even dimensions), at least 2. */
 export function roundEven(n: number): number {
@@ -98,12 +119,18 @@ export function maxrateOf(videoBitrate: number): number {
   return Math.round(videoBitrate * MAXRATE_FACTOR);
 }
 
+/** Two seconds of the tier's bitrate (not of maxrate). */
 export function bufsizeOf(videoBitrate: number): number {
   return Math.round(videoBitrate * BUFSIZE_FACTOR);
 }
 
 function rendition(name: string, width: number, height: number, videoBitrate: number, hasAudio: boolean): Rendition {
   return { name, width, height, videoBitrate, bandwidth: peakBandwidth(videoBitrate, hasAudio) };
+}
+
+/** The x264 crf of a rendition (named tiers by name, others by their short side). */
+export function renditionCrf(r: Pick<Rendition, "width" | "height">): number {
+  return crfFor(Math.min(r.width, r.height));
 }
 
 /** Scale the source so its short side becomes `shortSide`, keeping orientation and aspect. */
@@ -168,12 +195,20 @@ export function capFrameRate(fps: number): number {
   return fps / divisor;
 }
 
-/** Preferred distance between keyframes: a viewer can start or switch tier at most this late. */
-export const MAX_KEYFRAME_INTERVAL_SECONDS = 2;
+/**
+ * Longest distance between keyframes. 6 s, i.e. one keyframe per segment at our 6 s segments:
+ * measured with `npm run bench -- ladder` (30 s 720p30), keyframes every 2 s cost a screen
+ * recording 0.91-0.97× the plan's bytes at 720p against 0.65-0.69× with one per 6 s segment, and
+ * left a still picture with grain 0.1 SSIM behind the plan at the same bytes (each keyframe
+ * re-sends the whole still picture). Apple's authoring rules suggest a keyframe every 2 s; what a
+ * player needs is one at the start of every segment (switching tiers, seeking, I-frame
+ * playlists), which this keeps: every segment still starts with one.
+ */
+export const MAX_KEYFRAME_INTERVAL_SECONDS = 6;
 
 /**
- * Keyframe interval in seconds: the largest interval ≤ 2 s that divides the segment duration
- * evenly (4 s → 2 s, 6 s → 2 s, 3 s → 1.5 s, 1 s → 1 s). The HLS muxer can only cut a segment on a
+ * Keyframe interval in seconds: the largest interval ≤ 6 s that divides the segment duration
+ * evenly (6 s → 6 s, 4 s → 4 s, 8 s → 4 s, 10 s → 5 s). The HLS muxer can only cut a segment on a
  * keyframe, so a keyframe must fall exactly where each segment should end; otherwise segments
  * come out longer than asked and differ in length.
  */

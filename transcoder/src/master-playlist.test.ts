@@ -16,11 +16,11 @@ describe("writeMasterPlaylist", () => {
         "#EXT-X-VERSION:6",
         "#EXT-X-INDEPENDENT-SEGMENTS",
         "#EXT-X-START:TIME-OFFSET=0",
-        '#EXT-X-STREAM-INF:BANDWIDTH=736040,AVERAGE-BANDWIDTH=591840,RESOLUTION=426x240,CODECS="avc1.4d401e,mp4a.40.2",FRAME-RATE=30.000',
+        '#EXT-X-STREAM-INF:BANDWIDTH=708574,AVERAGE-BANDWIDTH=591840,RESOLUTION=426x240,CODECS="avc1.4d401e,mp4a.40.2",FRAME-RATE=30.000',
         "240p/index.m3u8",
-        '#EXT-X-STREAM-INF:BANDWIDTH=1292240,AVERAGE-BANDWIDTH=1003840,RESOLUTION=854x480,CODECS="avc1.4d401f,mp4a.40.2",FRAME-RATE=30.000',
+        '#EXT-X-STREAM-INF:BANDWIDTH=1237307,AVERAGE-BANDWIDTH=1003840,RESOLUTION=854x480,CODECS="avc1.4d401f,mp4a.40.2",FRAME-RATE=30.000',
         "480p/index.m3u8",
-        '#EXT-X-STREAM-INF:BANDWIDTH=2265590,AVERAGE-BANDWIDTH=1724840,RESOLUTION=1280x720,CODECS="avc1.4d401f,mp4a.40.2",FRAME-RATE=30.000',
+        '#EXT-X-STREAM-INF:BANDWIDTH=2162590,AVERAGE-BANDWIDTH=1724840,RESOLUTION=1280x720,CODECS="avc1.4d401f,mp4a.40.2",FRAME-RATE=30.000',
         "720p/index.m3u8",
         "",
       ].join("\n"),
@@ -44,6 +44,24 @@ describe("writeMasterPlaylist", () => {
         .filter((l) => !l.startsWith("#EXT-X-START")),
     );
     expect(() => writeMasterPlaylist(ladder, true, 30, { iframes: new Map() })).toThrow(/240p/);
+  });
+
+  it("finished: carries each tier's measured peak and average instead of the estimates", () => {
+    const ladder = chooseLadder(source(1280, 720));
+    const iframes = new Map(ladder.map((r) => [r.name, { bandwidth: 1000, averageBandwidth: 900 }]));
+    const tiers = new Map([
+      ["240p", { bandwidth: 231_000, averageBandwidth: 190_000 }],
+      ["480p", { bandwidth: 402_000, averageBandwidth: 310_000 }],
+      ["720p", { bandwidth: 655_000, averageBandwidth: 480_000 }],
+    ]);
+    const streams = writeMasterPlaylist(ladder, true, 30, { iframes, tiers })
+      .split("\n")
+      .filter((l) => l.startsWith("#EXT-X-STREAM-INF:"));
+    expect(streams.map((l) => /BANDWIDTH=(\d+),AVERAGE-BANDWIDTH=(\d+),RESOLUTION=(\w+)/.exec(l)!.slice(1))).toEqual([
+      ["231000", "190000", "426x240"],
+      ["402000", "310000", "854x480"],
+      ["655000", "480000", "1280x720"],
+    ]);
   });
 
   it("advertises video only when there is no audio", () => {

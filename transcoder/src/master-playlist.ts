@@ -25,9 +25,19 @@ export function iframePlaylistUri(rendition: Pick<Rendition, "name">): string {
   return `${rendition.name}/${IFRAME_PLAYLIST}`;
 }
 
-/** What the master of a finished video adds: each tier's I-frame playlist bandwidths, by tier name. */
+/** Peak and average bits per second of a playlist's segments, as RFC 8216 §4.3.4.2 defines them. */
+export interface MeasuredBandwidth {
+  bandwidth: number;
+  averageBandwidth: number;
+}
+
+/**
+ * What the master of a finished video adds: each tier's I-frame playlist bandwidths, and (when
+ * known) each tier's measured bandwidths, by tier name.
+ */
 export interface FinishedVideo {
-  iframes: ReadonlyMap<string, { bandwidth: number; averageBandwidth: number }>;
+  iframes: ReadonlyMap<string, MeasuredBandwidth>;
+  tiers?: ReadonlyMap<string, MeasuredBandwidth>;
 }
 
 /**
@@ -45,17 +55,27 @@ export interface FinishedVideo {
  * then, which every client starts at the beginning, and ffmpeg-based clients (ffprobe, ffplay,
  * mpv, downloaders) mis-read a master with EXT-X-START (every variant twice, no duration).
  * The finished master also lists each tier's I-frame playlist (RFC 8216 §4.3.4.3), after the tiers.
+ *
+ * BANDWIDTH and AVERAGE-BANDWIDTH: the early master can only give the ladder's estimates (from the
+ * tier's ceiling bitrate); "If all the Media Segments in a Variant Stream have already been
+ * created, the BANDWIDTH value MUST be the largest sum of peak segment bit rates produced by any
+ * playable combination of Renditions" and AVERAGE-BANDWIDTH the average segment bit rate
+ * (§4.3.4.2), so the finished master carries the measured `finished.tiers` values.
  */
 export function writeMasterPlaylist(renditions: readonly Rendition[], hasAudio: boolean, fps: number, finished?: FinishedVideo): string {
   const frameRate = capFrameRate(fps);
-  const sorted = [...renditions].sort((a, b) => a.bandwidth - b.bandwidth || a.height * a.width - b.height * b.width);
+  const bandwidthOf = (r: Rendition): MeasuredBandwidth =>
+    finished?.tiers?.get(r.name) ?? { bandwidth: r.bandwidth, averageBandwidth: averageBandwidth(r.videoBitrate, hasAudio) };
+  // Lowest first by pixels, then bandwidth: measured bandwidths of easy content can be nearly
+  // equal between tiers, and the order must not depend on that.
+  const sorted = [...renditions].sort((a, b) => a.height * a.width - b.height * b.width || a.bandwidth - b.bandwidth);
   const lines = ["#EXTM3U", `#EXT-X-VERSION:${HLS_VERSION}`, "#EXT-X-INDEPENDENT-SEGMENTS"];
   if (!finished) lines.push("#EXT-X-START:TIME-OFFSET=0");
   for (const r of sorted) {
     const codecs = [avc1Codec(r.width, r.height, frameRate), ...(hasAudio ? [AAC_LC_CODEC] : [])].join(",");
     const attributes = [
-      `BANDWIDTH=${r.bandwidth}`,
-      `AVERAGE-BANDWIDTH=${averageBandwidth(r.videoBitrate, hasAudio)}`,
+      `BANDWIDTH=${bandwidthOf(r).bandwidth}`,
+      `AVERAGE-BANDWIDTH=${bandwidthOf(r).averageBandwidth}`,
       `RESOLUTION=${r.width}x${r.height}`,
       `CODECS="${codecs}"`,
       `FRAME-RATE=${frameRate.toFixed(3)}`,

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: figures measured side by side in one run on this machine. Not part of `npm test`
  * (tests never assert timings). Prints a table (and its Markdown for the README).
- * `npm run bench -- upload transcode storyboard pipeline cost first-frame delivery load` picks sections
- * (default: all; `transcode` includes the storyboard row).
+ * `npm run bench -- upload transcode storyboard ladder pipeline cost first-frame delivery load` picks
+ * sections (default: all; `transcode` includes the storyboard row).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { markdown, type Row } from "./bench/table.ts";
 import { flakyLinkGoodput, loopbackThroughput } from "./bench/upload.ts";
 import { makeClip } from "./bench/media.ts";
 import { storyboardRows, transcodeRows } from "./bench/transcode.ts";
+import { ladderRows } from "./bench/ladder.ts";
 import { pipelineRows } from "./bench/pipeline.ts";
 import { deliveryRows } from "./bench/delivery.ts";
 import { videoCostRows } from "./bench/video-cost.ts";
@@ -20,7 +21,7 @@ import { firstFrameRows } from "./bench/first-frame.ts";
 import { loadRows } from "./bench/load.ts";
 import { mb, processTree, sampleMemory, workerMemoryRow } from "./bench/memory.ts";
 
-const SECTIONS = ["upload", "transcode", "storyboard", "pipeline", "cost", "first-frame", "delivery", "load", "memory"] as const;
+const SECTIONS = ["upload", "transcode", "storyboard", "ladder", "pipeline", "cost", "first-frame", "delivery", "load", "memory"] as const;
 /** Sections that need the 60 s 720p video uploaded and transcoded through the stack. */
 const NEED_VIDEO = ["pipeline", "cost", "first-frame", "delivery", "load", "memory"];
 
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     }
     if (wanted.has("transcode")) rows.push(...(await transcodeRows(source, dir)));
     else if (wanted.has("storyboard")) rows.push(...(await storyboardRows(source, dir)));
+    if (wanted.has("ladder")) rows.push(...(await ladderRows(dir)));
     if (NEED_VIDEO.some((s) => wanted.has(s))) {
       const transcoderMemory = sampleMemory(() => processTree(transcoder.process.pid!));
       const pipeline = await pipelineRows(stack.baseUrl, token, source);

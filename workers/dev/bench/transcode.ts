@@ -16,7 +16,7 @@ import {
   writeStoryboardVtt,
 } from "../../../transcoder/src/storyboard.ts";
 import { SEGMENT_SECONDS } from "../../src/jobs/policy.ts";
-import { cpuTimedFfmpeg, ssim, timedFfmpeg } from "./media.ts";
+import { cpuTimedFfmpeg, ssim } from "./media.ts";
 import type { Row } from "./table.ts";
 
 const PLAN_TIERS = [
@@ -30,12 +30,13 @@ const PLAN_TIERS = [
  * plus a master playlist listing the tiers lowest first (what a player of the plan is given).
  * Returns the wall seconds of the three passes.
  */
-export function encodePlanLadder(source: string, dir: string): { seconds: number; dir: string } {
+export function encodePlanLadder(source: string, dir: string): { seconds: number; cpu: number; dir: string } {
   const plan = join(dir, "plan");
   mkdirSync(plan, { recursive: true });
   let seconds = 0;
+  let cpu = 0;
   for (const tier of PLAN_TIERS) {
-    seconds += timedFfmpeg(
+    const run = cpuTimedFfmpeg(
       [
         "-v",
         "error",
@@ -64,6 +65,8 @@ export function encodePlanLadder(source: string, dir: string): { seconds: number
       ],
       plan,
     );
+    seconds += run.wall;
+    cpu += run.cpu;
   }
   const master = [
     "#EXTM3U",
@@ -73,7 +76,7 @@ export function encodePlanLadder(source: string, dir: string): { seconds: number
     ]),
   ];
   writeFileSync(join(plan, "index.m3u8"), `${master.join("\n")}\n`);
-  return { seconds, dir: plan };
+  return { seconds, cpu, dir: plan };
 }
 
 export async function transcodeRows(source: string, dir: string): Promise<Row[]> {

@@ -15,8 +15,11 @@ export function jobTimings(env: { JOB_LEASE_SECONDS?: string; JOB_RETRY_BASE_SEC
   const seconds = (value: string | undefined) => (Number(value) > 0 ? Number(value) * 1000 : null);
   return { leaseMs: seconds(env.JOB_LEASE_SECONDS) ?? LEASE_MS, retryBaseMs: seconds(env.JOB_RETRY_BASE_SECONDS) ?? RETRY_BASE_MS };
 }
-/** Segment length asked of the transcoder. */
-export const SEGMENT_SECONDS = 4;
+/**
+ * Segment length asked of the transcoder: 6 s, as Apple's HLS authoring rules say. A third of the
+ * segment requests of 2 s segments for the same video.
+ */
+export const SEGMENT_SECONDS = 6;
 /** When the transcoder cannot be reached or is busy, the job waits this long before the next try. */
 export const UNAVAILABLE_RETRY_MS = 15_000;
 
