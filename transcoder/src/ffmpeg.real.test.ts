@@ -212,20 +212,21 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("real ffmpeg", () => {
-  it("transcodes a 13 s 720p landscape clip with audio into three aligned tiers of 6 s segments", async () => {
+  it("transcodes a 13 s 720p landscape clip with audio into three aligned tiers: two 1 s segments, then 6 s ones", async () => {
     const t = await transcode(landscape, "landscape", 6);
     expect(t.probe).toMatchObject({ width: 1280, height: 720, rotation: 0, frameRate: 30, hasAudio: true, videoCodec: "h264" });
     expect(t.probe.durationSec).toBeCloseTo(13, 0);
     await expectValidHls(t, { tiers: ["240p 426x240", "480p 854x480", "720p 1280x720"], minSegments: 3 });
     for (const r of t.ladder) {
-      // Segments as long as asked (ffmpeg 5.1 with -hls_init_time cut every one at 2 s), the last
-      // one the remainder; one keyframe each, at its start.
+      // Two short first segments, then segments as long as asked (ffmpeg 5.1 with -hls_init_time
+      // and an unbounded list cut every one short), the last one the remainder; one keyframe
+      // each, at its start.
       const playlist = readFileSync(join(t.outDir, r.name, "index.m3u8"), "utf8");
       const durations = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Math.round(Number(m[1]) * 10) / 10);
-      expect(durations, r.name).toEqual([6, 6, 1]);
+      expect(durations, r.name).toEqual([1, 1, 6, 5]);
       expect(playlist).toContain("#EXT-X-TARGETDURATION:6\n");
       const keyframes = (await keyframeTimes(join(t.outDir, r.name, "index.m3u8"))).map(Number);
-      expect(keyframes.map((k) => Math.round(k - keyframes[0]!))).toEqual([0, 6, 12]);
+      expect(keyframes.map((k) => Math.round(k - keyframes[0]!))).toEqual([0, 1, 2, 8]);
       // Measured peak: not above what the ceiling lets through (the early master's estimate).
       const master = readFileSync(join(t.outDir, "index.m3u8"), "utf8");
       expect(measuredBandwidths(master, r.name).peak, r.name).toBeLessThanOrEqual(r.bandwidth);

@@ -68,17 +68,15 @@ describe("buildHlsArgs", () => {
     expect(argAfter(args, "-g")).toBe("180");
     expect(argAfter(args, "-keyint_min")).toBe("180");
     expect(argAfter(args, "-sc_threshold")).toBe("0");
-    // A keyframe at the start of every 6 s segment; segments of 6 s from the first (ffmpeg 5.1
-    // would cut every segment at -hls_init_time in an EVENT playlist, so there is none).
-    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*6)");
+    // A keyframe at the start of every segment: at 0, 1 and 2 s (the two short first segments), then every 6 s: 8, 14 …
+    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,if(lte(n_forced,2),n_forced*1,2+(n_forced-2)*6))");
     expect(argAfter(args, "-hls_time")).toBe("6");
-    expect(args).not.toContain("-hls_init_time");
   });
 
   it("derives the GOP from the capped frame rate and the segment duration", () => {
     const args = hls(landscape, true, 60, 3);
     expect(argAfter(args, "-g")).toBe("90"); // 30 fps × 3 s
-    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,n_forced*3)");
+    expect(argAfter(args, "-force_key_frames")).toBe("expr:gte(t,if(lte(n_forced,2),n_forced*1,2+(n_forced-2)*3))");
     expect(argAfter(args, "-hls_time")).toBe("3");
   });
 
@@ -111,7 +109,10 @@ describe("buildHlsArgs", () => {
     const args = hls(landscape, true);
     expect(argAfter(args, "-f")).toBe("hls");
     expect(argAfter(args, "-hls_playlist_type")).toBe("event");
-    expect(argAfter(args, "-hls_list_size")).toBe("0");
+    // The list size only ends the short first segments (-hls_init_time): an EVENT playlist keeps
+    // every segment whatever it is (ffmpeg.real.test.ts checks the playlists).
+    expect(argAfter(args, "-hls_list_size")).toBe("2");
+    expect(argAfter(args, "-hls_init_time")).toBe("1");
     expect(argAfter(args, "-hls_flags")).toBe("independent_segments+temp_file");
     expect(argAfter(args, "-hls_segment_filename")).toBe(join("/out", "%v", "seg_%05d.ts"));
     expect(args[args.length - 1]).toBe(join("/out", "%v", "index.m3u8"));

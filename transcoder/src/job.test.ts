@@ -133,8 +133,8 @@ describe("runJob", () => {
       for (const name of new Set(playlistSegments(iframes.body.toString()))) {
         expect(job.puts.find((p) => p.path === `${tier}/${name}`)!.seq).toBeLessThan(iframes.seq);
       }
-      // 8 s in segments of the 2 s asked.
-      expect(playlistSegments(final)).toEqual(["seg_00000.ts", "seg_00001.ts", "seg_00002.ts", "seg_00003.ts"]);
+      // 8 s: the two 1 s first segments, then segments of the 2 s asked.
+      expect(playlistSegments(final)).toEqual(["seg_00000.ts", "seg_00001.ts", "seg_00002.ts", "seg_00003.ts", "seg_00004.ts"]);
       expectSegmentsBeforePlaylists(job, tier);
     }
     for (const put of job.puts) {

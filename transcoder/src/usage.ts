@@ -34,9 +34,9 @@ export interface ProcessWatcher {
 }
 
 /** cutime + cstime of this process in ticks, or undefined without /proc. */
-function reapedChildrenTicks(): number | undefined {
+function reapedChildrenTicks(proc: string): number | undefined {
   try {
-    const stat = readFileSync("/proc/self/stat", "utf8");
+    const stat = readFileSync(`${proc}/self/stat`, "utf8");
     // Fields after the command name (which may hold spaces) in parentheses; cutime and cstime are
     // fields 16 and 17 of proc(5), so 14th and 15th after it.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -48,9 +48,9 @@ function reapedChildrenTicks(): number | undefined {
 }
 
 /** VmHWM of a running process in bytes, or undefined (gone, or no /proc). */
-function highWaterMarkBytes(pid: number): number | undefined {
+function highWaterMarkBytes(proc: string, pid: number): number | undefined {
   try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`${proc}/${pid}/status`, "utf8"));
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;
@@ -66,20 +66,25 @@ const ownCpuMicros = (): number => {
 const active = new Set<JobMeter>();
 
 export class JobMeter implements ProcessWatcher {
-  private readonly startTicks = reapedChildrenTicks();
+  private readonly startTicks: number | undefined;
   private readonly startMicros = ownCpuMicros();
   private readonly childPeaks = new Map<number, number>();
   private overlapped = active.size > 0;
   private result: JobUsage | undefined;
 
-  constructor() {
+  private readonly proc: string;
+
+  /** `proc`: where procfs is mounted (tests point it at a folder without one). */
+  constructor(proc = "/proc") {
+    this.proc = proc;
+    this.startTicks = reapedChildrenTicks(proc);
     for (const other of active) other.overlapped = true;
     active.add(this);
   }
 
   watch(pid: number): () => void {
     const sample = (): void => {
-      const bytes = highWaterMarkBytes(pid);
+      const bytes = highWaterMarkBytes(this.proc, pid);
       if (bytes !== undefined) this.childPeaks.set(pid, Math.max(bytes, this.childPeaks.get(pid) ?? 0));
     };
     sample();
@@ -92,7 +97,7 @@ export class JobMeter implements ProcessWatcher {
   finish(): JobUsage {
     if (this.result) return this.result;
     active.delete(this);
-    const endTicks = reapedChildrenTicks();
+    const endTicks = reapedChildrenTicks(this.proc);
     const ownSeconds = (ownCpuMicros() - this.startMicros) / 1e6;
     const result: JobUsage = {};
     if (this.startTicks !== undefined && endTicks !== undefined && !this.overlapped) {

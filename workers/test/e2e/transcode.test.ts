@@ -87,8 +87,9 @@ describe("upload → queue → transcoder → READY", () => {
       // Floating-point EXTINF durations need protocol version 3 or later.
       expect(media.version).toBeGreaterThanOrEqual(3);
       const durations = media.segments.map((s) => s.duration);
-      // 6 s segments (Apple's authoring rules), the last one the remainder.
-      expect(durations.map(Math.round)).toEqual([6, 2]);
+      // Two 1 s segments for a fast start, then 6 s ones (Apple's authoring rules), the last one
+      // the remainder.
+      expect(durations.map(Math.round)).toEqual([1, 1, 6]);
       // EXT-X-TARGETDURATION must be at least every segment's duration, rounded.
       expect(Math.max(...durations.map(Math.round))).toBeLessThanOrEqual(media.targetDuration ?? 0);
       expect(durations.reduce((a, b) => a + b, 0)).toBeCloseTo(8, 0);
