@@ -58,6 +58,11 @@ export interface JobDeps {
   pollMs?: number;
   progressIntervalMs?: number;
   backoffMs?: number;
+  /**
+   * Called once the work is over, right before the result is posted: the Worker starts its next
+   * job as soon as it has the result, so the slot must be free by then.
+   */
+  onWorkDone?: () => void;
 }
 
 /** Progress bands of the three phases, in percent. */
@@ -396,6 +401,7 @@ export async function runJob(request: TranscodeRequest, deps: JobDeps): Promise<
       log.error("the result is malformed; reporting a failure instead", { error: checked.error });
       result = { ok: false, permanent: false, error: clip(`The transcoder produced a malformed result: ${checked.error}`) };
     }
+    deps.onWorkDone?.();
     try {
       await callbacks.postResult(result);
       log.info(result.ok ? "job done" : "failure reported", {

@@ -225,4 +225,25 @@ describe("transcoder server", () => {
     expect(twinC.progress.every((p) => p.token === second.token)).toBe(true);
     await waitFor(() => transcoder.running.size === 0 && readdirSync(workDir).length === 0, 15_000, "cleanup");
   });
+
+  it("is free for the next job by the time it posts a result (the Worker dispatches on it at once)", async () => {
+    const first = jobRequest(ID_ANOTHER_VIDEO);
+    const next = jobRequest(ID_VIDEO_B, 2);
+    let nextStart: { status: number; json: unknown } | undefined;
+    const twinFirst = twin.addJob(first.videoId, {
+      source: small,
+      tokens: [first.token],
+      // As the Worker: taking the result, it starts the job that waited for this slot.
+      onResult: async () => {
+        nextStart = await call("POST", "/jobs", next);
+      },
+    });
+    const twinNext = twin.addJob(next.videoId, { source: small, tokens: [next.token] });
+    expect((await call("POST", "/jobs", first)).status).toBe(202);
+    await waitFor(() => twinFirst.results.length > 0 && nextStart !== undefined, 60_000, "the first result");
+    expect(twinFirst.results).toEqual([{ token: first.token, result: expect.objectContaining({ ok: true }) }]);
+    expect(nextStart).toEqual({ status: 202, json: { accepted: true, videoId: ID_VIDEO_B } });
+    await waitFor(() => twinNext.results.length > 0, 60_000, "the next job's result");
+    await waitFor(() => transcoder.running.size === 0 && readdirSync(workDir).length === 0, 15_000, "cleanup");
+  });
 });

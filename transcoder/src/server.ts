@@ -162,7 +162,16 @@ export async function createTranscoderServer(settings: TranscoderSettings): Prom
 
   function startJob(request: TranscodeRequest): void {
     const controller = new AbortController();
+    // The slot is freed before the result goes out (the Worker dispatches the next job on it, and
+    // would otherwise find this transcoder still busy); close() still waits for the post.
+    const free = (): void => {
+      if (jobs.get(request.videoId) !== job) return; // a superseded attempt must not remove its successor
+      jobs.delete(request.videoId);
+      finishing.add(done);
+      void done.finally(() => finishing.delete(done));
+    };
     const done = runJob(request, {
+      onWorkDone: free,
       ffmpegPath: settings.ffmpegPath,
       ffprobePath: settings.ffprobePath,
       workDir: settings.workDir,

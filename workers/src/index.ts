@@ -1,6 +1,7 @@
 import { app } from "./app.ts";
 import { applyMethodOverride } from "./tus/protocol.ts";
 import { expireUploads } from "./jobs/expire-uploads.ts";
+import { purgeStaleRows } from "./jobs/purge.ts";
 import { consumeJobMessages } from "./jobs/consumer.ts";
 import { dispatchNext } from "./jobs/dispatch.ts";
 import type { TranscodeJobMessage } from "../../contract/transcode.ts";
@@ -29,6 +30,9 @@ export default {
     if (controller.cron === CRONS.every6Hours) {
       const expired = await expireUploads(env, controller.scheduledTime);
       if (expired.length) console.log(`expired ${expired.length} unfinished uploads`);
+      const purged = await purgeStaleRows(env, controller.scheduledTime);
+      if (purged.directUploads || purged.webhookDeliveries)
+        console.log(`purged ${purged.directUploads} direct upload links and ${purged.webhookDeliveries} webhook deliveries`);
     }
     // Every minute: re-queue jobs whose transcoder went silent, start waiting jobs, then send the
     // alerts the dispatch recorded (the budget gate never waits for the webhook).

@@ -39,6 +39,8 @@ export interface TwinJobOptions {
   putStatus?: (path: string, n: number) => number;
   /** When it returns a promise, the source response waits for it before sending anything. */
   holdSource?: (token: string) => Promise<void> | undefined;
+  /** Awaited before the result is answered, as the Worker starts its next dispatch while taking a result. */
+  onResult?: (job: TwinJob) => Promise<void> | void;
 }
 
 export interface TwinJob {
@@ -148,6 +150,7 @@ export class WorkerTwin {
       job.results.push({ token, result: result.value });
       // The result ends the run: later calls with its token are refused.
       job.ended.add(token);
+      await job.options.onResult?.(job);
       return void res.writeHead(204).end();
     }
     const path = match[3];

@@ -1,6 +1,6 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, notExists, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { directUploads, type DirectUploadRow } from "./schema.ts";
+import { directUploads, videos, type DirectUploadRow } from "./schema.ts";
 
 /** Queries on direct upload links (POST /api/direct-uploads). */
 
@@ -38,4 +38,32 @@ export async function maxDurationFor(db: D1Database, videoId: string): Promise<n
     .where(eq(directUploads.videoId, videoId))
     .get();
   return row?.maxDurationSec ?? null;
+}
+
+/**
+ * Removes the links nobody needs any more, at most `limit` of them: those that expired unused
+ * before `expiredBefore`, and used ones (taken before `usedBefore`) whose video is gone. A used
+ * link whose video still exists stays: its duration cap and its token's access to the upload live
+ * in the row. The grace period in the cutoffs covers a creation between taking the link and
+ * writing the video row. Returns how many rows went.
+ */
+export async function purgeDirectUploads(db: D1Database, expiredBefore: number, usedBefore: number, limit = 1000): Promise<number> {
+  const d = drizzle(db);
+  const t = directUploads;
+  const stale = d
+    .select({ videoId: t.videoId })
+    .from(t)
+    .where(
+      or(
+        and(isNull(t.usedAt), lt(t.expiresAt, expiredBefore)),
+        and(
+          isNotNull(t.usedAt),
+          lt(t.usedAt, usedBefore),
+          notExists(d.select({ one: sql`1` }).from(videos).where(eq(videos.id, t.videoId))),
+        ),
+      ),
+    )
+    .limit(limit);
+  const removed = await d.delete(t).where(inArray(t.videoId, stale)).returning({ videoId: t.videoId }).all();
+  return removed.length;
 }

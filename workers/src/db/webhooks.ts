@@ -204,3 +204,27 @@ export async function overdueDeliveries(db: D1Database, dueBefore: number, limit
     .all();
   return rows.map((r) => r.id);
 }
+
+/**
+ * Removes finished deliveries (delivered or given up) created before `before`, with their
+ * attempts, at most `limit` of them; pending ones stay whatever their age (they still have to go
+ * out, and later deliveries of their video wait for them). Returns how many deliveries went.
+ */
+export async function purgeFinishedDeliveries(db: D1Database, before: number, limit = 1000): Promise<number> {
+  const d = drizzle(db);
+  const t = webhookDeliveries;
+  // A subquery, not a list of ids: D1 binds at most 100 parameters per query.
+  const old = () =>
+    d
+      .select({ id: t.id })
+      .from(t)
+      .where(and(ne(t.status, "pending"), lt(t.createdAt, before)))
+      .orderBy(asc(t.seq))
+      .limit(limit);
+  // Attempts first, in the same batch: a purge never leaves attempts without their delivery.
+  const [, removed] = await d.batch([
+    d.delete(webhookAttempts).where(inArray(webhookAttempts.deliveryId, old())),
+    d.delete(t).where(inArray(t.id, old())).returning({ id: t.id }),
+  ]);
+  return removed.length;
+}
