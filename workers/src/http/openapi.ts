@@ -1,4 +1,5 @@
 import { OpenAPIHono, z, type Hook } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./auth.ts";
 import { ApiError } from "./errors.ts";
@@ -15,9 +16,12 @@ import { ApiError } from "./errors.ts";
 export const openApiRoutes = () => new OpenAPIHono<AppEnv>({ defaultHook: rejectInput() });
 
 export type Sentence = string | ((input: Record<string, unknown>) => string);
-/** `body` is the error for a body that is not a JSON object; other keys name a field of the params, query or body. */
+/**
+ * `body`: the error for a body that is not a JSON object (and, unless `json` says otherwise, one that
+ * is not JSON); other keys name a field of the params, query or body.
+ */
 export type InputErrors = Record<string, readonly [code: string, sentence: Sentence]>;
-type Check = (input: unknown) => void;
+type Check = (input: unknown, c: Context<AppEnv>) => unknown;
 
 /**
  * The validation hook: turns the first issue into an ApiError. `errors` may instead be a check
@@ -25,10 +29,10 @@ type Check = (input: unknown) => void;
  */
 // biome-ignore lint/suspicious/noExplicitAny: one hook serves every route, whatever its input and responses.
 export function rejectInput<I = any>(errors: InputErrors | Check = {}): Hook<I, AppEnv, any, any> {
-  return (result): undefined => {
+  return (result, c): undefined => {
     if (result.success) return;
     const input = (result as { data?: unknown }).data;
-    if (typeof errors === "function") errors(input);
+    if (typeof errors === "function") errors(input, c);
     const issue = result.error.issues[0]!;
     const field = issue.path.length > 0 ? String(issue.path[0]) : null;
     const named = typeof errors === "function" ? undefined : field === null ? errors.body : errors[field];
@@ -49,12 +53,15 @@ export const jsonBody = (errors: InputErrors = {}) =>
     if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
       throw new ApiError(415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.");
     }
-    const [code, sentence] = errors.body ?? ["invalid_json", "The body must be JSON."];
+    const [code, sentence] = errors.json ?? errors.body ?? ["invalid_json", "The body must be JSON."];
     await c.req.json().catch(() => {
       throw new ApiError(400, code, typeof sentence === "function" ? sentence({}) : sentence);
     });
     await next();
   });
+
+/** True when A and B are the same type: schemas are checked against the contract's types with it. */
+export type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 const snake = (field: string) => field.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
 const lower = (message: string) => message.replace(/^[A-Z]/, (ch) => ch.toLowerCase()).replace(/\.$/, "");

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { SameShape } from "./openapi.ts";
 import { VIDEO_STATUSES, VISIBILITIES } from "../../../contract/video.ts";
 import type { JobInfo, VideoResponse, ViewerCardResponse } from "../../../contract/api.ts";
 
@@ -59,8 +60,7 @@ export const VideoListSchema = z
   .openapi("VideoList");
 
 // The schemas and the contract's types must describe the same JSON (a compile error otherwise).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameVideo: Same<z.infer<typeof VideoSchema>, VideoResponse> = true;
-const sameCard: Same<z.infer<typeof ViewerCardSchema>, ViewerCardResponse> = true;
-const sameJob: Same<z.infer<typeof JobInfoSchema>, JobInfo> = true;
+const sameVideo: SameShape<z.infer<typeof VideoSchema>, VideoResponse> = true;
+const sameCard: SameShape<z.infer<typeof ViewerCardSchema>, ViewerCardResponse> = true;
+const sameJob: SameShape<z.infer<typeof JobInfoSchema>, JobInfo> = true;
 void [sameVideo, sameCard, sameJob];
