@@ -13,7 +13,12 @@ import { BASE, usualUsers } from "./helpers.ts";
 const { alice, admin } = await usualUsers();
 
 type Operation = { responses: Record<string, { content?: Record<string, unknown> }>; requestBody?: { content: Record<string, unknown> } };
-type Doc = { openapi: string; info: unknown; paths: Record<string, Record<string, Operation>>; components: Record<string, Record<string, unknown>> };
+type Doc = {
+  openapi: string;
+  info: unknown;
+  paths: Record<string, Record<string, Operation>>;
+  components: Record<string, Record<string, unknown>>;
+};
 
 const doc = (await (await SELF.fetch(`${BASE}/api/openapi.json`, { headers: { Authorization: `Bearer ${alice}` } })).json()) as Doc;
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch"];
@@ -46,7 +51,14 @@ async function readyVideo(status = "READY"): Promise<string> {
        source_bytes, source_sha256, error, upload_expires_at, created_at, updated_at)
      VALUES (?, 'alice', 'Documented', 't.mp4', 'video/mp4', ?, 1, 'public', 1, 1, ?, 1234, 'abc', NULL, ?, ?, ?)`,
   )
-    .bind(id, status, JSON.stringify([{ name: "240p", width: 426, height: 240, videoBitrate: 300_000, bandwidth: 400_000 }]), now + 1e9, now, now)
+    .bind(
+      id,
+      status,
+      JSON.stringify([{ name: "240p", width: 426, height: 240, videoBitrate: 300_000, bandwidth: 400_000 }]),
+      now + 1e9,
+      now,
+      now,
+    )
     .run();
   await env.MEDIA.put(`videos/${id}/r1/index.m3u8`, "#EXTM3U\n");
   await env.MEDIA.put(`videos/${id}/r1/poster.jpg`, new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
@@ -56,7 +68,10 @@ async function readyVideo(status = "READY"): Promise<string> {
 const call = (token: string | null, method: string, path: string, body?: unknown) =>
   SELF.fetch(`${BASE}${path}`, {
     method,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
@@ -79,7 +94,8 @@ describe("the OpenAPI document", () => {
     const unresolved = refs.filter((ref) => {
       if (!ref.startsWith("#/")) return true;
       let at: unknown = doc;
-      for (const part of ref.slice(2).split("/")) at = (at as Record<string, unknown> | undefined)?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+      for (const part of ref.slice(2).split("/"))
+        at = (at as Record<string, unknown> | undefined)?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
       return at === undefined;
     });
     expect(unresolved).toEqual([]);
@@ -126,11 +142,20 @@ type Fixture = { id: string; other: string; keyId: string };
 const CASES: Record<string, (f: Fixture) => { good: Case; bad: Case }> = {
   "GET /api/videos": () => ({ good: { token: alice }, bad: { path: "/api/videos?limit=0" } }),
   "GET /api/videos/{id}": () => ({ good: { token: null }, bad: { path: "/api/videos/not-a-video" } }),
-  "PATCH /api/videos/{id}": () => ({ good: { token: alice, body: { title: "Renamed" } }, bad: { token: alice, body: { visibility: "unlisted" } } }),
-  "DELETE /api/videos/{id}": ({ other }) => ({ good: { token: alice, path: `/api/videos/${other}` }, bad: { token: alice, path: "/api/videos/nope" } }),
+  "PATCH /api/videos/{id}": () => ({
+    good: { token: alice, body: { title: "Renamed" } },
+    bad: { token: alice, body: { visibility: "unlisted" } },
+  }),
+  "DELETE /api/videos/{id}": ({ other }) => ({
+    good: { token: alice, path: `/api/videos/${other}` },
+    bad: { token: alice, path: "/api/videos/nope" },
+  }),
   "DELETE /api/videos/{id}/share": () => ({ good: { token: alice }, bad: { token: alice, path: "/api/videos/nope/share" } }),
   "GET /api/videos/{id}/playback": () => ({ good: { token: null }, bad: { path: "/api/videos/nope/playback" } }),
-  "POST /api/videos/{id}/share": () => ({ good: { token: alice, body: { expiresInSec: 600 } }, bad: { token: alice, body: { expiresInSec: "soon" } } }),
+  "POST /api/videos/{id}/share": () => ({
+    good: { token: alice, body: { expiresInSec: 600 } },
+    bad: { token: alice, body: { expiresInSec: "soon" } },
+  }),
   "POST /api/videos/{id}/cancel": () => ({ good: { token: alice }, bad: { token: alice, path: "/api/videos/nope/cancel" } }),
   "POST /api/videos/{id}/priority": () => ({ good: {}, bad: { token: alice } }),
   "POST /api/videos/{id}/retry": () => ({ good: {}, bad: { token: alice } }),
@@ -142,14 +167,20 @@ const CASES: Record<string, (f: Fixture) => { good: Case; bad: Case }> = {
   "GET /api/admin/costs/estimate": () => ({ good: { path: "/api/admin/costs/estimate?activeUsers=500" }, bad: {} }),
   "POST /api/admin/api-keys": () => ({ good: { body: { name: "docs", scopes: ["videos:read"] } }, bad: { body: { name: "docs" } } }),
   "GET /api/admin/api-keys": () => ({ good: {}, bad: { token: alice } }),
-  "DELETE /api/admin/api-keys/{id}": ({ keyId }) => ({ good: { path: `/api/admin/api-keys/${keyId}` }, bad: { path: "/api/admin/api-keys/nope" } }),
+  "DELETE /api/admin/api-keys/{id}": ({ keyId }) => ({
+    good: { path: `/api/admin/api-keys/${keyId}` },
+    bad: { path: "/api/admin/api-keys/nope" },
+  }),
   "POST /api/direct-uploads": () => ({ good: { body: { creatorId: "carol" } }, bad: { body: { creatorId: "carol smith" } } }),
   "POST /api/playback-events": ({ id }) => ({
     good: { token: null, body: { videoId: id, sessionId: "session-0001", type: "start", startupMs: 800 } },
     bad: { token: null, body: { videoId: id, sessionId: "s", type: "start" } },
   }),
   "POST /api/auth/dev-login": () => ({ good: { token: null, body: { userId: "dora" } }, bad: { token: null, body: { userId: "" } } }),
-  "GET /oembed": ({ id }) => ({ good: { token: null, path: `/oembed?url=${encodeURIComponent(`${BASE}/watch/${id}`)}` }, bad: { token: null } }),
+  "GET /oembed": ({ id }) => ({
+    good: { token: null, path: `/oembed?url=${encodeURIComponent(`${BASE}/watch/${id}`)}` },
+    bad: { token: null },
+  }),
   "GET /api/openapi.json": () => ({ good: { token: alice }, bad: { token: null, expect: 401 } }),
 };
 
@@ -157,7 +188,7 @@ const CASES: Record<string, (f: Fixture) => { good: Case; bad: Case }> = {
 function responseSchema(method: string, path: string, status: number): ZodType | undefined {
   for (const def of app.openAPIRegistry.definitions) {
     if (def.type !== "route" || def.route.method !== method || def.route.path !== path) continue;
-    const content = def.route.responses[status]?.content as Record<string, { schema?: ZodType }> | undefined;
+    const content = (def.route.responses[status] as { content?: Record<string, { schema?: ZodType }> } | undefined)?.content;
     return content?.["application/json"]?.schema;
   }
   return undefined;

@@ -5,7 +5,11 @@ import type { JobInfo, VideoResponse, ViewerCardResponse } from "../../../contra
 
 /** The schemas of a video as the API shows it; their types are checked against contract/api.ts below. */
 export const VideoIdParam = z.object({
-  id: z.string().openapi({ param: { name: "id", in: "path" }, description: "The video id (a UUID v4).", example: "0b9a3c1e-5f2d-4c8a-9e7b-1d2c3b4a5f60" }),
+  id: z.string().openapi({
+    param: { name: "id", in: "path" },
+    description: "The video id (a UUID v4).",
+    example: "0b9a3c1e-5f2d-4c8a-9e7b-1d2c3b4a5f60",
+  }),
 });
 
 const Rendition = z.object({ name: z.string(), width: z.number().int(), height: z.number().int(), bandwidth: z.number().int() });

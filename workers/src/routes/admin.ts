@@ -64,7 +64,11 @@ const costsRoute = createRoute({
   ...ADMIN,
   request: {
     query: z.object({
-      month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional().openapi({ description: "YYYY-MM; this month by default.", example: "2026-01" }),
+      month: z
+        .string()
+        .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
+        .optional()
+        .openapi({ description: "YYYY-MM; this month by default.", example: "2026-01" }),
     }),
   },
   responses: { 200: jsonContent(CostsSchema, "Spend by day and by video, with the month's alerts."), ...FAILURES },
@@ -115,7 +119,11 @@ const DECIMAL = /^\d{1,15}(\.\d{1,15})?$/;
 /** Far above any real audience or price; keeps every product of the formula finite. */
 const MAX_PARAMETER = 1e12;
 const decimal = (description: string) =>
-  z.string().regex(DECIMAL).refine((v) => Number(v) <= MAX_PARAMETER).openapi({ description, example: "500" });
+  z
+    .string()
+    .regex(DECIMAL)
+    .refine((v) => Number(v) <= MAX_PARAMETER)
+    .openapi({ description, example: "500" });
 
 const estimateRoute = createRoute({
   method: "get",

@@ -79,7 +79,11 @@ const listRoute = createRoute({
   summary: "List the active API keys",
   description: "No secrets: each key shows its hint only.",
   ...ADMIN,
-  responses: { 200: jsonContent(z.object({ keys: z.array(ApiKeyInfoSchema) }), "The keys not revoked."), 401: ERRORS[401], 403: ERRORS[403] },
+  responses: {
+    200: jsonContent(z.object({ keys: z.array(ApiKeyInfoSchema) }), "The keys not revoked."),
+    401: ERRORS[401],
+    403: ERRORS[403],
+  },
 });
 apiKeys.openapi(listRoute, async (c) => c.json({ keys: (await listActiveKeys(c.env.DB)).map(toInfo) }, 200));
 

@@ -37,7 +37,11 @@ const devLoginRoute = createRoute({
       }),
     ),
   },
-  responses: { 200: jsonContent(z.object({ token: z.string().openapi({ description: "An HS256 JWT, valid 12 hours." }) }), "Signed in."), 400: ERRORS[400], 404: ERRORS[404] },
+  responses: {
+    200: jsonContent(z.object({ token: z.string().openapi({ description: "An HS256 JWT, valid 12 hours." }) }), "Signed in."),
+    400: ERRORS[400],
+    404: ERRORS[404],
+  },
 });
 
 /** Local development sign-in: exists only when DEV_AUTH is "true", otherwise it is a 404 like any unknown route. */

@@ -53,10 +53,18 @@ const createLinkRoute = createRoute({
     body: jsonRequest(
       z
         .object({
-          creatorId: z.string().regex(/^\s*[A-Za-z0-9_.@:|-]{1,128}\s*$/).openapi({ description: "The creator's user id: the video's owner." }),
+          creatorId: z
+            .string()
+            .regex(/^\s*[A-Za-z0-9_.@:|-]{1,128}\s*$/)
+            .openapi({ description: "The creator's user id: the video's owner." }),
           maxBytes: z.number().int().min(1).optional().openapi({ description: "At most the server's upload limit (its default)." }),
           maxDurationSec: z.number().gt(0).max(DIRECT_UPLOAD_MAX_DURATION_SEC).optional(),
-          expiresInSec: z.number().int().min(DIRECT_UPLOAD_MIN_TTL_SEC).max(DIRECT_UPLOAD_MAX_TTL_SEC).optional()
+          expiresInSec: z
+            .number()
+            .int()
+            .min(DIRECT_UPLOAD_MIN_TTL_SEC)
+            .max(DIRECT_UPLOAD_MAX_TTL_SEC)
+            .optional()
             .openapi({ description: `Default ${DIRECT_UPLOAD_DEFAULT_TTL_SEC}.` }),
           title: z.string().optional(),
           visibility: z.enum(VISIBILITIES).optional(),

@@ -46,7 +46,10 @@ const oembedRoute = createRoute({
   security: SECURITY.none,
   request: {
     query: z.object({
-      url: z.string().optional().openapi({ description: "A watch URL of this origin: `/watch/{id}`.", example: "https://example.com/watch/0b9a3c1e-5f2d-4c8a-9e7b-1d2c3b4a5f60" }),
+      url: z.string().optional().openapi({
+        description: "A watch URL of this origin: `/watch/{id}`.",
+        example: "https://example.com/watch/0b9a3c1e-5f2d-4c8a-9e7b-1d2c3b4a5f60",
+      }),
       format: z.string().optional().openapi({ description: "`json` (the default); anything else is 501." }),
       maxwidth: z.string().optional().openapi({ description: "Fit the player within this width." }),
       maxheight: z.string().optional().openapi({ description: "Fit the player within this height." }),

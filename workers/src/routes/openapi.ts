@@ -32,7 +32,10 @@ export function documentApi(app: OpenAPIHono<AppEnv>): void {
     summary: "This document",
     description: "Any user token or API key.",
     security: SECURITY.userOrKey,
-    responses: { 200: { description: "OpenAPI 3.1.", content: { "application/json": { schema: z.object({ openapi: z.string() }).passthrough() } } }, 401: ERRORS[401] },
+    responses: {
+      200: { description: "OpenAPI 3.1.", content: { "application/json": { schema: z.object({ openapi: z.string() }).passthrough() } } },
+      401: ERRORS[401],
+    },
   });
   describeTus(app);
   describeDelivery(app);
@@ -59,7 +62,13 @@ const header = (name: string, description: string, required = false) => ({
 });
 const tusFailure = (description: string) => text(`${description} (tus: a plain-text sentence).`);
 const TUS_RESUMABLE = header("Tus-Resumable", "1.0.0 on every request but OPTIONS; another version is 412.", true);
-const UPLOAD_ID = { name: "id", in: "path" as const, required: true, schema: { type: "string" as const }, description: "The upload id, which is the video id." };
+const UPLOAD_ID = {
+  name: "id",
+  in: "path" as const,
+  required: true,
+  schema: { type: "string" as const },
+  description: "The upload id, which is the video id.",
+};
 const TUS_SECURITY = [...SECURITY.user, {}];
 const TUS_AUTH = `A user token, or none with a direct upload link (\`?${DIRECT_UPLOAD_PARAM}=…\` from POST /api/direct-uploads).`;
 
@@ -93,7 +102,9 @@ function describeTus(app: OpenAPIHono<AppEnv>): void {
       header("Upload-Metadata", "tus metadata: filename, filetype and, optionally, title (base64 values).", true),
       { name: DIRECT_UPLOAD_PARAM, in: "query", required: false, schema: { type: "string" }, description: "A direct upload link's token." },
     ],
-    request: { body: { required: false, content: { "application/offset+octet-stream": { schema: z.string().openapi({ format: "binary" }) } } } },
+    request: {
+      body: { required: false, content: { "application/offset+octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+    },
     responses: {
       201: { description: "Created; Location is the upload URL (Upload-Offset when the request carried data)." },
       400: tusFailure("Bad headers or metadata"),
@@ -111,7 +122,10 @@ function describeTus(app: OpenAPIHono<AppEnv>): void {
     description: `${TUS_AUTH} Another user's upload is 404.`,
     security: TUS_SECURITY,
     parameters: [UPLOAD_ID, TUS_RESUMABLE],
-    responses: { 200: { description: "Upload-Offset, Upload-Length (or Upload-Defer-Length), Upload-Expires, Upload-Metadata." }, 404: { description: "No such upload (no body: HEAD)." } },
+    responses: {
+      200: { description: "Upload-Offset, Upload-Length (or Upload-Defer-Length), Upload-Expires, Upload-Metadata." },
+      404: { description: "No such upload (no body: HEAD)." },
+    },
   });
   r.registerPath({
     method: "patch",
@@ -127,7 +141,9 @@ function describeTus(app: OpenAPIHono<AppEnv>): void {
       header("Upload-Checksum", "Optional: `sha1 <base64>` or `sha256 <base64>` of this request's bytes."),
       header("Upload-Length", "The size, when it was deferred."),
     ],
-    request: { body: { required: true, content: { "application/offset+octet-stream": { schema: z.string().openapi({ format: "binary" }) } } } },
+    request: {
+      body: { required: true, content: { "application/offset+octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+    },
     responses: {
       204: { description: "Stored; Upload-Offset is the new offset." },
       400: tusFailure("Bad headers"),
@@ -150,9 +166,22 @@ function describeTus(app: OpenAPIHono<AppEnv>): void {
 }
 
 const FILE = { name: "file", in: "path" as const, required: true, schema: { type: "string" as const } };
-const TOKEN = { name: "token", in: "path" as const, required: true, schema: { type: "string" as const }, description: "A signed playback (or download) token." };
-const binary = (type: string, description: string) => ({ description, content: { [type]: { schema: z.string().openapi({ format: "binary" }) } } });
-const DELIVERY_FAILURES = { 403: ERRORS[403], 404: errorResponse("Not such a file, or the video is not servable."), 416: { description: "Range not satisfiable." } };
+const TOKEN = {
+  name: "token",
+  in: "path" as const,
+  required: true,
+  schema: { type: "string" as const },
+  description: "A signed playback (or download) token.",
+};
+const binary = (type: string, description: string) => ({
+  description,
+  content: { [type]: { schema: z.string().openapi({ format: "binary" }) } },
+});
+const DELIVERY_FAILURES = {
+  403: ERRORS[403],
+  404: errorResponse("Not such a file, or the video is not servable."),
+  416: { description: "Range not satisfiable." },
+};
 const RANGE = [header("Range", "Optional: bytes=start-end."), header("If-None-Match", "Optional: the ETag you have (304).")];
 
 /** HLS delivery and downloads: files of a video's outputs, public or under a signed token. */
@@ -178,7 +207,12 @@ function describeDelivery(app: OpenAPIHono<AppEnv>): void {
         summary,
         description: `${who} Header X-Cache: HIT|MISS.`,
         parameters: [...params, ...RANGE],
-        responses: { 200: binary(type, summary), 206: { description: "A range." }, 304: { description: "Not modified." }, ...DELIVERY_FAILURES },
+        responses: {
+          200: binary(type, summary),
+          206: { description: "A range." },
+          304: { description: "Not modified." },
+          ...DELIVERY_FAILURES,
+        },
       });
     }
     r.registerPath({
@@ -188,7 +222,11 @@ function describeDelivery(app: OpenAPIHono<AppEnv>): void {
       summary: "A variant playlist or a segment",
       description: `${who} Variant playlists (\`<tier>/index.m3u8\`), init and media segments, as named by the master playlist. Header X-Cache: HIT|MISS.`,
       parameters: [...params, FILE, ...RANGE],
-      responses: { 200: binary("application/octet-stream", "The file (its own Content-Type)."), 206: { description: "A range." }, ...DELIVERY_FAILURES },
+      responses: {
+        200: binary("application/octet-stream", "The file (its own Content-Type)."),
+        206: { description: "A range." },
+        ...DELIVERY_FAILURES,
+      },
     });
     r.registerPath({
       method: "get",
@@ -198,7 +236,12 @@ function describeDelivery(app: OpenAPIHono<AppEnv>): void {
       description:
         "One MP4 of the top tier, faststart, with Content-Disposition: attachment and Range support. Public downloadable videos at /videos/{id}/download.mp4; the owner (or a private downloadable video) through the card's downloadUrl.",
       parameters: [...params, header("Range", "Optional: bytes=start-end.")],
-      responses: { 200: binary("video/mp4", "The MP4."), 206: { description: "A range." }, 404: DELIVERY_FAILURES[404], 416: DELIVERY_FAILURES[416] },
+      responses: {
+        200: binary("video/mp4", "The MP4."),
+        206: { description: "A range." },
+        404: DELIVERY_FAILURES[404],
+        416: DELIVERY_FAILURES[416],
+      },
     });
   }
 }
@@ -207,7 +250,10 @@ function describeDelivery(app: OpenAPIHono<AppEnv>): void {
 function describePages(app: OpenAPIHono<AppEnv>): void {
   const query = z.object({ share: z.string().optional().openapi({ description: "A share link's token." }) });
   for (const [page, summary] of [
-    ["watch", "The watch page: og:title, og:image, og:type video.other, og:url, twitter:card and the oEmbed link are in its HTML before any script runs."],
+    [
+      "watch",
+      "The watch page: og:title, og:image, og:type video.other, og:url, twitter:card and the oEmbed link are in its HTML before any script runs.",
+    ],
     ["embed", "A bare player page for an <iframe> on other sites."],
   ] as const) {
     app.openAPIRegistry.registerPath({

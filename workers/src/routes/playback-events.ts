@@ -34,13 +34,20 @@ const count = (max: number) => z.number().int().min(0).max(max).optional();
 const PlaybackEventSchema = z
   .strictObject({
     videoId: z.string().regex(new RegExp(`^${VIDEO_ID_SOURCE}$`)),
-    sessionId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).openapi({ description: "One per playback session, made by the player." }),
+    sessionId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{8,64}$/)
+      .openapi({ description: "One per playback session, made by the player." }),
     type: z.enum(PLAYBACK_EVENT_TYPES),
     startupMs: count(MAX_STARTUP_MS),
     rebufferCount: count(MAX_REBUFFER_COUNT),
     rebufferMs: count(MAX_SESSION_MS),
     watchedMs: count(MAX_SESSION_MS),
-    tier: z.string().regex(/^[1-9][0-9]{1,3}p$/).optional().openapi({ example: "480p" }),
+    tier: z
+      .string()
+      .regex(/^[1-9][0-9]{1,3}p$/)
+      .optional()
+      .openapi({ example: "480p" }),
     error: z.string().max(MAX_ERROR_CHARS).optional(),
   })
   .openapi("PlaybackEvent");
@@ -72,7 +79,10 @@ const beaconRoute = createRoute({
   request: {
     query: z.object({ share: z.string().optional() }),
     // Not required: a text/plain beacon skips the schema (its JSON is checked by the handler).
-    body: { required: false, content: { "application/json": { schema: PlaybackEventSchema }, "text/plain": { schema: PlaybackEventSchema } } },
+    body: {
+      required: false,
+      content: { "application/json": { schema: PlaybackEventSchema }, "text/plain": { schema: PlaybackEventSchema } },
+    },
   },
   responses: {
     204: { description: "Recorded." },

@@ -14,7 +14,17 @@ import { forgetPlaybackState } from "../delivery/playback-state.ts";
 import { SHARE_TTL_MAX_SEC, SHARE_TTL_MIN_SEC, signPlaybackToken, signShareToken } from "../delivery/playback-token.ts";
 import { toViewerCard, viewerGrant } from "../delivery/viewer-access.ts";
 import { ownerDownloadUrl } from "../delivery/download.ts";
-import { ERRORS, SECURITY, errorResponse, jsonBody, jsonContent, jsonRequest, openApiRoutes, rejectInput, type InputErrors } from "../http/openapi.ts";
+import {
+  ERRORS,
+  SECURITY,
+  errorResponse,
+  jsonBody,
+  jsonContent,
+  jsonRequest,
+  openApiRoutes,
+  rejectInput,
+  type InputErrors,
+} from "../http/openapi.ts";
 import { VideoIdParam, VideoListSchema, VideoSchema, ViewerCardSchema } from "../http/video-schemas.ts";
 
 export const videos = openApiRoutes();
@@ -23,7 +33,9 @@ const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;
 const TITLE_ERROR = ["invalid_title", "title must be a non-empty text of at most 200 characters."] as const;
 const VISIBILITY_ERROR = ["invalid_visibility", "visibility must be 'public' or 'private'."] as const;
-const ShareQuery = z.object({ share: z.string().optional().openapi({ description: "A share link's token (`/watch/<id>?share=<token>`)." }) });
+const ShareQuery = z.object({
+  share: z.string().optional().openapi({ description: "A share link's token (`/watch/<id>?share=<token>`)." }),
+});
 const PlaybackSchema = z
   .object({ url: z.string().openapi({ description: "Absolute master playlist URL; signed and expiring for a private video." }) })
   .openapi("Playback");
@@ -38,7 +50,11 @@ const listRoute = createRoute({
   "x-required-scope": "videos:read",
   request: {
     query: z.object({
-      limit: z.string().regex(/^\d{1,3}$/).refine((v) => Number(v) >= 1 && Number(v) <= MAX_PAGE).optional()
+      limit: z
+        .string()
+        .regex(/^\d{1,3}$/)
+        .refine((v) => Number(v) >= 1 && Number(v) <= MAX_PAGE)
+        .optional()
         .openapi({ description: `1 to ${MAX_PAGE}, default ${DEFAULT_PAGE}.`, example: "20" }),
       cursor: z.string().optional().openapi({ description: "The `nextCursor` of the previous page." }),
       include: z.enum(["job"]).optional().openapi({ description: "`job`: admins also get each video's job bookkeeping." }),
@@ -82,7 +98,10 @@ const getRoute = createRoute({
   "x-required-scope": "videos:read (API keys only)",
   request: { params: VideoIdParam, query: ShareQuery },
   responses: {
-    200: { description: "The video, or its viewer card.", content: { "application/json": { schema: z.union([VideoSchema, ViewerCardSchema]) } } },
+    200: {
+      description: "The video, or its viewer card.",
+      content: { "application/json": { schema: z.union([VideoSchema, ViewerCardSchema]) } },
+    },
     401: ERRORS[401],
     404: ERRORS[404],
   },
@@ -295,14 +314,17 @@ const actionRoute = (action: "cancel" | "priority" | "retry", summary: string, w
     },
   });
 
-videos.openapi(actionRoute("cancel", "Cancel the upload or the job", "The owner, an admin, or an API key with videos:write."), async (c) => {
-  const row = await visibleVideo(c.env, c.get("user"), c.req.valid("param").id);
-  if (!(await cancelJob(c.env, row, c.executionCtx))) {
-    throw new ApiError(409, "not_cancellable", `Nothing to cancel: the video is ${row.status}.`);
-  }
-  c.executionCtx.waitUntil(dispatchNext(c.env));
-  return c.json(await videoResponse(c.env, (await findVideo(c.env.DB, row.id))!), 200);
-});
+videos.openapi(
+  actionRoute("cancel", "Cancel the upload or the job", "The owner, an admin, or an API key with videos:write."),
+  async (c) => {
+    const row = await visibleVideo(c.env, c.get("user"), c.req.valid("param").id);
+    if (!(await cancelJob(c.env, row, c.executionCtx))) {
+      throw new ApiError(409, "not_cancellable", `Nothing to cancel: the video is ${row.status}.`);
+    }
+    c.executionCtx.waitUntil(dispatchNext(c.env));
+    return c.json(await videoResponse(c.env, (await findVideo(c.env.DB, row.id))!), 200);
+  },
+);
 
 videos.openapi(actionRoute("priority", "Make a waiting job the next one", "Admins only."), async (c) => {
   const row = await visibleVideo(c.env, c.get("user"), c.req.valid("param").id);
