@@ -137,7 +137,7 @@ describe("the OpenAPI document", () => {
 });
 
 type Case = { token?: string | null; path?: string; body?: unknown; expect?: number };
-type Fixture = { id: string; other: string; keyId: string };
+type Fixture = { id: string; other: string; queued: string; keyId: string };
 /** One good and one bad request for each documented JSON operation. */
 const CASES: Record<string, (f: Fixture) => { good: Case; bad: Case }> = {
   "GET /api/videos": () => ({ good: { token: alice }, bad: { path: "/api/videos?limit=0" } }),
@@ -156,9 +156,13 @@ const CASES: Record<string, (f: Fixture) => { good: Case; bad: Case }> = {
     good: { token: alice, body: { expiresInSec: 600 } },
     bad: { token: alice, body: { expiresInSec: "soon" } },
   }),
-  "POST /api/videos/{id}/cancel": () => ({ good: { token: alice }, bad: { token: alice, path: "/api/videos/nope/cancel" } }),
-  "POST /api/videos/{id}/priority": () => ({ good: {}, bad: { token: alice } }),
-  "POST /api/videos/{id}/retry": () => ({ good: {}, bad: { token: alice } }),
+  "POST /api/videos/{id}/cancel": ({ queued }) => ({
+    good: { token: alice, path: `/api/videos/${queued}/cancel` },
+    bad: { token: alice, path: "/api/videos/nope/cancel" },
+  }),
+  // A READY video is neither waiting nor failed: the documented 409, with its sentence.
+  "POST /api/videos/{id}/priority": () => ({ good: { expect: 409 }, bad: { token: alice } }),
+  "POST /api/videos/{id}/retry": () => ({ good: { expect: 409 }, bad: { token: alice } }),
   "GET /api/videos/{id}/stats": () => ({ good: { token: alice }, bad: { token: alice, path: "/api/videos/{id}/stats?days=0" } }),
   "GET /api/admin/qoe": () => ({ good: {}, bad: { path: "/api/admin/qoe?days=x" } }),
   "GET /api/admin/budget": () => ({ good: {}, bad: { token: alice } }),
@@ -211,12 +215,14 @@ describe("every documented JSON operation", () => {
     const id = await readyVideo();
     const other = await readyVideo();
     const created = await call(admin, "POST", "/api/admin/api-keys", { name: "to revoke", scopes: ["videos:read"] });
-    const fixture = { id, other, keyId: ((await created.json()) as { id: string }).id };
+    const fixture = { id, other, queued: await readyVideo("QUEUED"), keyId: ((await created.json()) as { id: string }).id };
     for (const { key, method, path, op } of jsonRoutes) {
       const { good, bad } = CASES[key]!(fixture);
       const url = (c: Case) => (c.path ?? path).replace("{id}", id);
       const res = await call(good.token === undefined ? admin : good.token, method.toUpperCase(), url(good), good.body);
       expect(Object.keys(op.responses), `${key}: status ${res.status} is not documented`).toContain(String(res.status));
+      if (good.expect === undefined) expect(res.status, key).toBeLessThan(300);
+      else expect(res.status, key).toBe(good.expect);
       const schema = responseSchema(method, path, res.status);
       if (schema) {
         const parsed = schema.safeParse(await res.json());
@@ -231,5 +237,42 @@ describe("every documented JSON operation", () => {
       expect(Object.keys(error).sort(), key).toEqual(["error", "message"]);
       expect(error.message, key).toMatch(/^\S.*\.$/);
     }
+  });
+});
+
+describe("a request the schemas refuse", () => {
+  it("answers 400 {error, message} with the route's own code and sentence", async () => {
+    const id = await readyVideo();
+    const patch = (body: string, type = "application/json") =>
+      SELF.fetch(`${BASE}/api/videos/${id}`, {
+        method: "PATCH",
+        headers: { Authorization: `Bearer ${alice}`, "Content-Type": type },
+        body,
+      });
+    expect(await (await patch("{")).json()).toEqual({
+      error: "invalid_body",
+      message: "Send a JSON object with title, visibility and/or downloadable.",
+    });
+    expect(await (await patch("[1]")).json()).toMatchObject({ error: "invalid_body" });
+    expect(await (await patch(JSON.stringify({ title: "ok", downloadable: "yes" }))).json()).toEqual({
+      error: "invalid_downloadable",
+      message: "downloadable must be true or false.",
+    });
+    // A body that is not declared as JSON is refused rather than guessed at.
+    const text = await patch(JSON.stringify({ title: "ok" }), "text/plain");
+    expect(text.status).toBe(415);
+    expect(await text.json()).toMatchObject({ error: "unsupported_media_type" });
+
+    const share = await call(alice, "POST", `/api/videos/${id}/share`, { expiresInSec: 1.5 });
+    expect(share.status).toBe(400);
+    expect(await share.json()).toMatchObject({ error: "invalid_expiry", message: expect.stringMatching(/30 days\)\.$/) });
+  });
+
+  it("names the field and what is expected when the route gives no sentence of its own", async () => {
+    const res = await call(admin, "GET", "/api/videos?include=everything");
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body.error).toBe("invalid_include");
+    expect(body.message).toMatch(/^include is not valid: .*job.*\.$/);
   });
 });
