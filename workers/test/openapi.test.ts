@@ -31,8 +31,8 @@ const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
 /** The transcoder's routes: served by the app, deliberately not part of the public API. */
 const INTERNAL = /^\/internal\//;
 /**
- * Routes still defined with plain Hono (routes/webhooks.ts): convert them (see http/openapi.ts),
- * then remove them from here. Any other undocumented route fails the drift test below.
+ * Routes still defined with plain Hono (routes/webhooks.ts): convert them (ARCHITECTURE.md, "The
+ * API document"), then remove them from here. Any other undocumented route fails the drift test below.
  */
 const NOT_YET_DOCUMENTED = [
   "POST /api/admin/webhooks",

@@ -11,7 +11,8 @@ import { ApiError } from "./errors.ts";
  *
  * A request the schemas refuse answers the one error shape, `400 {error, message}`. The code and
  * sentence come from the route's `InputErrors` (field → [code, sentence]) when it names the field,
- * else `invalid_<field>` and a sentence built from the schema's complaint.
+ * else `invalid_<field>` and a sentence built from the schema's complaint. How to convert a plain
+ * Hono route: ARCHITECTURE.md, "The API document".
  */
 export const openApiRoutes = () => new OpenAPIHono<AppEnv>({ defaultHook: rejectInput() });
 
