@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ZodType } from "zod";
 import { app } from "../src/app.ts";
 import { BASE, usualUsers } from "./helpers.ts";
+import { SCOPES } from "../../contract/scopes.ts";
 
 /**
  * GET /api/openapi.json against the app itself: the document is OpenAPI 3.1 whose references all
@@ -133,6 +134,25 @@ describe("the OpenAPI document", () => {
       if (res.status === 404 && text.includes("No route for")) missing.push(key);
     }
     expect(missing).toEqual([]);
+  });
+});
+
+describe("who may call what", () => {
+  it("an API key reaches exactly the operations whose x-required-scope it holds, and the document itself", async () => {
+    const created = await call(admin, "POST", "/api/admin/api-keys", { name: "every scope", scopes: [...SCOPES] });
+    const key = ((await created.json()) as { key: string }).key;
+    const id = await readyVideo();
+    const wrong: string[] = [];
+    for (const { key: name, method, path, op } of operations) {
+      // The dev login takes no credentials; tus takes a user's or a direct link's.
+      if (!path.startsWith("/api/") || path.startsWith("/api/video/uploads") || path === "/api/auth/dev-login") continue;
+      const res = await call(key, method.toUpperCase(), path.replace("{id}", id));
+      const scope = (op as { "x-required-scope"?: string })["x-required-scope"];
+      const open = scope !== undefined || path === "/api/openapi.json";
+      if ((res.status === 403) === open) wrong.push(`${name}: ${res.status} (x-required-scope ${scope ?? "none"})`);
+      await res.body?.cancel();
+    }
+    expect(wrong).toEqual([]);
   });
 });
 

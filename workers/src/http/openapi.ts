@@ -89,7 +89,10 @@ export const ERRORS = {
 export const jsonContent = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 export const jsonRequest = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 
-/** Who may call a route: documented beside it as `x-required-scope` and in `security`. */
+/**
+ * Who may call a route, in `security`; beside it, `x-required-scope` names the scope an API key
+ * needs (a route without one refuses keys) and `x-required-role: admin` the role a user needs.
+ */
 export const SECURITY: Record<"user" | "userOrKey" | "optional" | "none", Record<string, string[]>[]> = {
   user: [{ bearerJwt: [] }],
   userOrKey: [{ bearerJwt: [] }, { apiKey: [] }],

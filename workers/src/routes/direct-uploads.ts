@@ -48,6 +48,7 @@ const createLinkRoute = createRoute({
     "A server asks for a link through which one creator's client uploads one video with plain tus and no credentials. Admins, or API keys with uploads:create.",
   security: SECURITY.userOrKey,
   "x-required-scope": "uploads:create",
+  "x-required-role": "admin",
   middleware: [requireScope("uploads:create"), jsonBody({ body: BODY_ERROR })] as const,
   request: {
     body: jsonRequest(

@@ -17,14 +17,15 @@ export function documentApi(app: OpenAPIHono<AppEnv>): void {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "A user's token: HS256 from the dev login, or the identity provider's (JWKS). Admin routes need the admin role.",
+    description:
+      "A user's token: HS256 from the dev login, or the identity provider's (JWKS). Operations with `x-required-role: admin` need the admin role (403 otherwise); the others act on the caller's own videos (404 for anyone else's).",
   });
   registry.registerComponent("securitySchemes", "apiKey", {
     type: "http",
     scheme: "bearer",
     bearerFormat: "evk_…",
     description:
-      "A server API key, sent as `Authorization: Bearer evk_…`. It may call only the routes its scopes open (`x-required-scope`); every other route refuses it with 403.",
+      "A server API key, sent as `Authorization: Bearer evk_…`. It may call only the operations that name the scope it needs in `x-required-scope` (and GET /api/openapi.json); every other route refuses it with 403.",
   });
   app.openAPIRegistry.registerPath({
     method: "get",

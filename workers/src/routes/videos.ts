@@ -95,7 +95,7 @@ const getRoute = createRoute({
   description:
     "Signed in or not: the owner, admins and API keys (videos:read) get the full video; anyone else the viewer card of a public playable video, or of one opened with a valid `?share=` token. Everything else is 404.",
   security: SECURITY.optional,
-  "x-required-scope": "videos:read (API keys only)",
+  "x-required-scope": "videos:read",
   request: { params: VideoIdParam, query: ShareQuery },
   responses: {
     200: {
@@ -134,7 +134,7 @@ const patchRoute = createRoute({
   summary: "Change a video",
   description: "The owner (or an API key with videos:write). A visibility change voids every signed URL and share link.",
   security: SECURITY.userOrKey,
-  "x-required-scope": "videos:write (API keys only)",
+  "x-required-scope": "videos:write",
   middleware: [jsonBody(PATCH_ERRORS)] as const,
   request: {
     params: VideoIdParam,
@@ -198,7 +198,7 @@ const deleteRoute = createRoute({
   summary: "Delete a video",
   description: "The owner, an admin, or an API key with videos:write. Removes the video and all its stored files.",
   security: SECURITY.userOrKey,
-  "x-required-scope": "videos:write (API keys only)",
+  "x-required-scope": "videos:write",
   request: { params: VideoIdParam },
   responses: { 204: { description: "Deleted." }, 401: ERRORS[401], 403: ERRORS[403], 404: ERRORS[404] },
 });
@@ -216,7 +216,7 @@ const playbackRoute = createRoute({
   description:
     "Signed in or not, like GET /api/videos/{id}: a public playable video plays for anyone, a private one for its owner (and admins) and for whoever holds a valid share link.",
   security: SECURITY.optional,
-  "x-required-scope": "videos:read (API keys only)",
+  "x-required-scope": "videos:read",
   request: { params: VideoIdParam, query: ShareQuery },
   responses: {
     200: jsonContent(PlaybackSchema, "The URL to load."),
@@ -302,7 +302,7 @@ const actionRoute = (action: "cancel" | "priority" | "retry", summary: string, w
     summary,
     description: who,
     security: action === "cancel" ? SECURITY.userOrKey : SECURITY.user,
-    ...(action === "cancel" ? { "x-required-scope": "videos:write (API keys only)" } : { "x-required-role": "admin" }),
+    ...(action === "cancel" ? { "x-required-scope": "videos:write" } : { "x-required-role": "admin" }),
     middleware: action === "cancel" ? [] : [requireAdmin],
     request: { params: VideoIdParam },
     responses: {
