@@ -7,7 +7,7 @@ import { utcDay } from "../costs/meter.ts";
 import { PLAN_DEFAULTS, planEstimateUsd, type PlanEstimateParams } from "../costs/model.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import { alertsOfMonth, computeOfMonth, ledgerDaysOfMonth, ledgerVideosOfMonth } from "../db/costs.ts";
-import { ERRORS, SECURITY, jsonBody, jsonContent, jsonRequest, openApiRoutes, rejectInput } from "../http/openapi.ts";
+import { ERRORS, SECURITY, jsonBody, jsonContent, jsonRequest, openApiRoutes, rejectInput, type SameShape } from "../http/openapi.ts";
 import { CostEstimateSchema, CostsSchema } from "../costs/schemas.ts";
 
 /** Admin API: budget settings (KV) and costs (the D1 ledger). Admin role only (403 otherwise). */
@@ -203,3 +203,6 @@ function sumBreakdowns(parts: string[]): Record<string, number> {
   }
   return total;
 }
+
+const sameBudget: SameShape<z.infer<typeof BudgetSchema>, BudgetSettings> = true;
+void sameBudget;

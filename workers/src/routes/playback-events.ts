@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { signedInUser, type AppEnv } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { jsonBodyLimit } from "../http/body-limit.ts";
-import { ERRORS, SECURITY, errorResponse, openApiRoutes, rejectInput } from "../http/openapi.ts";
+import { ERRORS, SECURITY, errorResponse, openApiRoutes, rejectInput, type SameShape } from "../http/openapi.ts";
 import { findVideo } from "../db/videos.ts";
 import { viewerGrant } from "../delivery/viewer-access.ts";
 import {
@@ -15,6 +15,7 @@ import {
   PLAYBACK_EVENT_TYPES,
   validatePlaybackEvent,
 } from "../../../contract/playback-events.ts";
+import type { PlaybackEvent } from "../../../contract/playback-events.ts";
 import { VIDEO_ID_SOURCE } from "../../../contract/video.ts";
 import { recordPlayback } from "../qoe/record.ts";
 
@@ -120,3 +121,6 @@ playbackEvents.openapi(
   },
   rejectInput(checkEvent),
 );
+
+const sameEvent: SameShape<z.infer<typeof PlaybackEventSchema>, PlaybackEvent> = true;
+void sameEvent;

@@ -8,7 +8,7 @@ import { VISIBILITIES, type VideoRow } from "../db/schema.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { removeVideo } from "../videos/remove.ts";
 import { sanitizeText } from "../tus/protocol.ts";
-import type { JobInfo, VideoResponse } from "../../../contract/api.ts";
+import type { JobInfo, PlaybackResponse, ShareResponse, VideoListResponse, VideoResponse } from "../../../contract/api.ts";
 import { allowedActions } from "../videos/lifecycle.ts";
 import { forgetPlaybackState } from "../delivery/playback-state.ts";
 import { SHARE_TTL_MAX_SEC, SHARE_TTL_MIN_SEC, signPlaybackToken, signShareToken } from "../delivery/playback-token.ts";
@@ -24,6 +24,7 @@ import {
   openApiRoutes,
   rejectInput,
   type InputErrors,
+  type SameShape,
 } from "../http/openapi.ts";
 import { VideoIdParam, VideoListSchema, VideoSchema, ViewerCardSchema } from "../http/video-schemas.ts";
 
@@ -39,6 +40,7 @@ const ShareQuery = z.object({
 const PlaybackSchema = z
   .object({ url: z.string().openapi({ description: "Absolute master playlist URL; signed and expiring for a private video." }) })
   .openapi("Playback");
+const ShareSchema = z.object({ url: z.string().openapi({ description: "`/watch/<id>?share=<token>`" }) }).openapi("Share");
 const videoAnswer = jsonContent(VideoSchema, "The video, as its owner sees it.");
 
 const listRoute = createRoute({
@@ -271,7 +273,7 @@ const shareRoute = createRoute({
     body: jsonRequest(z.object({ expiresInSec: z.number().int().min(SHARE_TTL_MIN_SEC).max(SHARE_TTL_MAX_SEC) })),
   },
   responses: {
-    201: jsonContent(z.object({ url: z.string().openapi({ description: "`/watch/<id>?share=<token>`" }) }).openapi("Share"), "The link."),
+    201: jsonContent(ShareSchema, "The link."),
     ...ERRORS,
   },
 });
@@ -401,3 +403,8 @@ export async function visibleVideo(env: Env, user: AuthUser, id: string, opts: {
   if (!allowed) throw notFound();
   return row;
 }
+
+const samePlayback: SameShape<z.infer<typeof PlaybackSchema>, PlaybackResponse> = true;
+const sameShare: SameShape<z.infer<typeof ShareSchema>, ShareResponse> = true;
+const sameList: SameShape<z.infer<typeof VideoListSchema>, VideoListResponse> = true;
+void [samePlayback, sameShare, sameList];
