@@ -16,12 +16,11 @@ import { ApiError } from "./errors.ts";
  */
 export const openApiRoutes = () => new OpenAPIHono<AppEnv>({ defaultHook: rejectInput() });
 
-export type Sentence = string | ((input: Record<string, unknown>) => string);
 /**
  * `body`: the error for a body that is not a JSON object (and, unless `json` says otherwise, one that
  * is not JSON); other keys name a field of the params, query or body.
  */
-export type InputErrors = Record<string, readonly [code: string, sentence: Sentence]>;
+export type InputErrors = Record<string, readonly [code: string, sentence: string]>;
 type Check = (input: unknown, c: Context<AppEnv>) => unknown;
 
 /**
@@ -37,8 +36,7 @@ export function rejectInput<I = any>(errors: InputErrors | Check = {}): Hook<I, 
     const issue = result.error.issues[0]!;
     const field = issue.path.length > 0 ? String(issue.path[0]) : null;
     const named = typeof errors === "function" ? undefined : field === null ? errors.body : errors[field];
-    const record = input && typeof input === "object" ? (input as Record<string, unknown>) : {};
-    if (named) throw new ApiError(400, named[0], typeof named[1] === "function" ? named[1](record) : named[1]);
+    if (named) throw new ApiError(400, named[0], named[1]);
     if (field === null) throw new ApiError(400, "invalid_body", "Send a JSON object.");
     throw new ApiError(400, `invalid_${snake(field)}`, `${field} is not valid: ${lower(issue.message)}.`);
   };
@@ -56,7 +54,7 @@ export const jsonBody = (errors: InputErrors = {}) =>
     }
     const [code, sentence] = errors.json ?? errors.body ?? ["invalid_json", "The body must be JSON."];
     await c.req.json().catch(() => {
-      throw new ApiError(400, code, typeof sentence === "function" ? sentence({}) : sentence);
+      throw new ApiError(400, code, sentence);
     });
     await next();
   });
@@ -85,6 +83,9 @@ export const ERRORS = {
   403: errorResponse("The caller lacks the role or the API key scope this route needs."),
   404: errorResponse("Not found, or not visible to the caller."),
 } as const;
+
+/** The failures of a route with a JSON body: those above, and a body not sent as application/json. */
+export const BODY_ERRORS = { ...ERRORS, 415: errorResponse("The body is not sent with Content-Type: application/json.") } as const;
 
 export const jsonContent = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 export const jsonRequest = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });

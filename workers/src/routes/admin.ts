@@ -7,7 +7,17 @@ import { utcDay } from "../costs/meter.ts";
 import { PLAN_DEFAULTS, planEstimateUsd, type PlanEstimateParams } from "../costs/model.ts";
 import { dispatchNext } from "../jobs/dispatch.ts";
 import { alertsOfMonth, computeOfMonth, ledgerDaysOfMonth, ledgerVideosOfMonth } from "../db/costs.ts";
-import { ERRORS, SECURITY, jsonBody, jsonContent, jsonRequest, openApiRoutes, rejectInput, type SameShape } from "../http/openapi.ts";
+import {
+  BODY_ERRORS,
+  ERRORS,
+  SECURITY,
+  jsonBody,
+  jsonContent,
+  jsonRequest,
+  openApiRoutes,
+  rejectInput,
+  type SameShape,
+} from "../http/openapi.ts";
 import { CostEstimateSchema, CostsSchema } from "../costs/schemas.ts";
 
 /** Admin API: budget settings (KV) and costs (the D1 ledger). Admin role only (403 otherwise). */
@@ -42,7 +52,7 @@ const putBudgetRoute = createRoute({
   ...ADMIN,
   middleware: [jsonBody({ body: ["invalid_json", "The body must be JSON."] })] as const,
   request: { body: jsonRequest(BudgetSchema.partial().strict()) },
-  responses: { 200: jsonContent(BudgetSchema, "The settings now in force."), ...FAILURES },
+  responses: { 200: jsonContent(BudgetSchema, "The settings now in force."), ...FAILURES, 415: BODY_ERRORS[415] },
 });
 
 admin.openapi(

@@ -1,6 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdmin } from "../http/auth.ts";
-import { ERRORS, SECURITY, jsonBody, jsonContent, jsonRequest, openApiRoutes, rejectInput, type SameShape } from "../http/openapi.ts";
+import {
+  BODY_ERRORS,
+  ERRORS,
+  SECURITY,
+  jsonBody,
+  jsonContent,
+  jsonRequest,
+  openApiRoutes,
+  rejectInput,
+  type SameShape,
+} from "../http/openapi.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { generateApiKey, hashApiKey, keyHint, scopesOf } from "../http/api-keys.ts";
 import { insertApiKey, listActiveKeys, revokeApiKey } from "../db/api-keys.ts";
@@ -46,7 +56,7 @@ const createRouteDef = createRoute({
       z.object({ name: z.string().min(1).max(API_KEY_NAME_MAX), scopes: z.array(ScopeSchema).min(1) }).openapi("CreateApiKey"),
     ),
   },
-  responses: { 201: jsonContent(CreatedApiKeySchema, "The key, shown once."), ...ERRORS },
+  responses: { 201: jsonContent(CreatedApiKeySchema, "The key, shown once."), ...BODY_ERRORS },
 });
 
 /** "The key is shown once and stored only as a hash": this answer is the only one carrying it. */

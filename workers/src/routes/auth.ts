@@ -2,7 +2,17 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { signUserToken, ROLES, type Role } from "../http/auth.ts";
 import { notFound } from "../http/errors.ts";
 import { devAuthEnabled } from "../config.ts";
-import { ERRORS, SECURITY, jsonBody, jsonContent, jsonRequest, openApiRoutes, rejectInput, type InputErrors } from "../http/openapi.ts";
+import {
+  BODY_ERRORS,
+  ERRORS,
+  SECURITY,
+  jsonBody,
+  jsonContent,
+  jsonRequest,
+  openApiRoutes,
+  rejectInput,
+  type InputErrors,
+} from "../http/openapi.ts";
 
 export const auth = openApiRoutes();
 
@@ -41,6 +51,7 @@ const devLoginRoute = createRoute({
     200: jsonContent(z.object({ token: z.string().openapi({ description: "An HS256 JWT, valid 12 hours." }) }), "Signed in."),
     400: ERRORS[400],
     404: ERRORS[404],
+    415: BODY_ERRORS[415],
   },
 });
 

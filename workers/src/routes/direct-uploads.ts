@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope, type AppEnv } from "../http/auth.ts";
-import { ERRORS, SECURITY, jsonBody, jsonContent, jsonRequest, openApiRoutes, rejectInput, type SameShape } from "../http/openapi.ts";
+import { BODY_ERRORS, SECURITY, jsonBody, jsonContent, jsonRequest, openApiRoutes, rejectInput, type SameShape } from "../http/openapi.ts";
 import { ApiError } from "../http/errors.ts";
 import { VISIBILITIES, type Visibility } from "../db/schema.ts";
 import { insertDirectUpload } from "../db/direct-uploads.ts";
@@ -73,7 +73,7 @@ const createLinkRoute = createRoute({
         .openapi("DirectUploadRequest"),
     ),
   },
-  responses: { 201: jsonContent(DirectUploadSchema, "The link."), ...ERRORS },
+  responses: { 201: jsonContent(DirectUploadSchema, "The link."), ...BODY_ERRORS },
 });
 
 directUploads.openapi(

@@ -15,6 +15,7 @@ import { SHARE_TTL_MAX_SEC, SHARE_TTL_MIN_SEC, signPlaybackToken, signShareToken
 import { toViewerCard, viewerGrant } from "../delivery/viewer-access.ts";
 import { ownerDownloadUrl } from "../delivery/download.ts";
 import {
+  BODY_ERRORS,
   ERRORS,
   SECURITY,
   errorResponse,
@@ -152,7 +153,7 @@ const patchRoute = createRoute({
       }),
     ),
   },
-  responses: { 200: videoAnswer, ...ERRORS },
+  responses: { 200: videoAnswer, ...BODY_ERRORS },
 });
 
 videos.openapi(
@@ -274,7 +275,7 @@ const shareRoute = createRoute({
   },
   responses: {
     201: jsonContent(ShareSchema, "The link."),
-    ...ERRORS,
+    ...BODY_ERRORS,
   },
 });
 
