@@ -41,17 +41,25 @@ export function documentApi(app: OpenAPIHono<AppEnv>): void {
   describeTus(app);
   describeDelivery(app);
   describePages(app);
-  app.doc31("/api/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "Edge video API",
-      version: "1.0.0",
-      description:
-        'Every error is JSON `{"error": code, "message": sentence}`, except on the tus routes (plain text, as tus has it). Routes under /internal are the transcoder\'s and are not part of this API.',
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  // Generated once per isolate (and origin, which it names as the server): the routes never change at run time.
+  let cached: { origin: string; json: string } | undefined;
+  app.get("/api/openapi.json", (c) => {
+    const origin = new URL(c.req.url).origin;
+    if (cached?.origin !== origin) cached = { origin, json: JSON.stringify(app.getOpenAPI31Document(documentInfo(origin))) };
+    return c.body(cached.json, 200, { "Content-Type": "application/json; charset=UTF-8" });
+  });
 }
+
+const documentInfo = (origin: string) => ({
+  openapi: "3.1.0",
+  info: {
+    title: "Edge video API",
+    version: "1.0.0",
+    description:
+      'Every error is JSON `{"error": code, "message": sentence}`, except on the tus routes (plain text, as tus has it). Routes under /internal are the transcoder\'s and are not part of this API.',
+  },
+  servers: [{ url: origin }],
+});
 
 const text = (description: string, type = "text/plain") => ({ description, content: { [type]: { schema: z.string() } } });
 const header = (name: string, description: string, required = false) => ({
