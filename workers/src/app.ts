@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { optionalUser, requireUser, type AppEnv } from "./http/auth.ts";
 import { isDirectUploadRequest, requireDirectUploadLink } from "./http/direct-upload-auth.ts";
@@ -19,11 +19,13 @@ import { stats } from "./routes/stats.ts";
 import { apiKeys } from "./routes/api-keys.ts";
 import { directUploads } from "./routes/direct-uploads.ts";
 import { webhooks } from "./routes/webhooks.ts";
+import { documentApi } from "./routes/openapi.ts";
+import { rejectInput } from "./http/openapi.ts";
 import { count, countersDue, flushCounters, pricesFrom } from "./costs/meter.ts";
 import { videoIdInPath } from "./videos/ids.ts";
 
 /** Middleware and route mounting; handlers live in routes/, one file per resource. */
-export const app = new Hono<AppEnv>();
+export const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInput() });
 
 // Metering: every request counts; it is attributed to the video in its path only when the route
 // found that video and answered it (2xx/3xx). A 401/404 for a made-up id counts as "no video", so
@@ -85,6 +87,7 @@ app.route("/videos", download);
 app.route("/videos", playback);
 app.route("/oembed", oembed);
 app.route("/", viewerPages);
+documentApi(app);
 
 app.notFound((c) => renderError(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
 app.onError(renderError);
