@@ -40,3 +40,13 @@ export function Notice({ kind, id, children }: { kind: "error" | "ok" | "info"; 
     </p>
   );
 }
+
+/** A wide table's scroll wrapper, focusable so keyboard users can scroll it (WCAG 2.1.1). */
+export function ScrollTable({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus to be scrolled by keyboard.
+    <div class="table-scroll" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}

@@ -2,6 +2,7 @@
  * The owner's share controls: a public video's watch URL is copied as it is; a private video gets
  * an expiring share link from the API (1, 7 or 30 days); "Revoke links" stops every one of them.
  */
+import { useAction } from "../lib/use-action.ts";
 import { useState } from "preact/hooks";
 import { api, type VideoCard } from "../lib/api.ts";
 import { useI18n } from "../lib/i18n.tsx";
@@ -24,23 +25,9 @@ export function ShareControls({ video }: { video: Pick<VideoCard, "id" | "title"
   const { session } = useSession();
   const [expiresInSec, setExpiresInSec] = useState(SHARE_EXPIRIES[1].seconds);
   const [url, setUrl] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { notice, setNotice, error, busy, run } = useAction();
   const isPrivate = video.visibility === "private";
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    setNotice(null);
-    try {
-      await work();
-    } catch (err) {
-      setError(t("common.error", { reason: (err as Error).message }));
-    } finally {
-      setBusy(false);
-    }
-  };
   const shareLink = () =>
     run(async () => {
       const link = isPrivate ? (await api.share(session!.token, video.id, expiresInSec)).url : watchUrl(video.id, null, location.origin);

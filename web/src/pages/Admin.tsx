@@ -14,7 +14,7 @@ import { Link, usePoll } from "../lib/router.tsx";
 import { useSession } from "../lib/session.tsx";
 import { StatusBadge, statusWords } from "../components/Status.tsx";
 import { CostChart } from "../components/CostChart.tsx";
-import { InputField, Notice } from "../components/Fields.tsx";
+import { InputField, Notice, ScrollTable } from "../components/Fields.tsx";
 import { ApiKeysSection } from "./admin/ApiKeys.tsx";
 import { WebhooksSection } from "./admin/Webhooks.tsx";
 import { QoeSection } from "./admin/Qoe.tsx";
@@ -222,8 +222,7 @@ export function AdminPage() {
         <Notice kind="info">{jobNotice}</Notice>
         {jobs?.length === 0 && <p class="muted">{t("admin.noJobs")}</p>}
         {jobs && jobs.length > 0 && (
-          // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: a wide table's scroll wrapper, focusable so keyboard users can scroll it (WCAG 2.1.1).
-          <div class="table-scroll" tabIndex={0} role="region" aria-label={t("admin.jobs")}>
+          <ScrollTable label={t("admin.jobs")}>
             <table class="jobs" data-testid="jobs">
               <thead>
                 <tr>
@@ -282,7 +281,7 @@ export function AdminPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
         {moreJobs && (
           <button

@@ -2,13 +2,14 @@
  * The admin's server keys: create one (the key is shown once, with a copy button), list them
  * (never with their secret) and revoke them.
  */
+import { useAction } from "../../lib/use-action.ts";
 import { useEffect, useState } from "preact/hooks";
 import { apiKeysApi, type ApiKeyInfo, type CreatedApiKey } from "../../lib/api-keys.ts";
 import { intlLocale } from "../../lib/format.ts";
 import { useI18n } from "../../lib/i18n.tsx";
 import { useSession } from "../../lib/session.tsx";
 import type { StringKey } from "../../lib/strings.ts";
-import { InputField, Notice } from "../../components/Fields.tsx";
+import { InputField, Notice, ScrollTable } from "../../components/Fields.tsx";
 import { SCOPES, type Scope } from "../../../../contract/scopes.ts";
 import { API_KEY_NAME_MAX } from "../../../../contract/api-keys.ts";
 
@@ -37,9 +38,7 @@ export function ApiKeysSection() {
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<Scope[]>([]);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { notice, setNotice, error, setError, busy, run } = useAction();
 
   const load = () =>
     apiKeysApi.list(token).then(
@@ -47,19 +46,6 @@ export function ApiKeysSection() {
       (err) => setError((err as Error).message),
     );
   useEffect(() => void load(), []);
-
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    setNotice(null);
-    try {
-      await work();
-    } catch (err) {
-      setError(t("common.error", { reason: (err as Error).message }));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const create = (e: Event) => {
     e.preventDefault();
@@ -147,8 +133,7 @@ export function ApiKeysSection() {
 
       {keys?.length === 0 && <p class="muted">{t("apiKeys.none")}</p>}
       {keys && keys.length > 0 && (
-        // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: a wide table's scroll wrapper, focusable so keyboard users can scroll it (WCAG 2.1.1).
-        <div class="table-scroll" tabIndex={0} role="region" aria-label={t("apiKeys.title")}>
+        <ScrollTable label={t("apiKeys.title")}>
           <table class="jobs" data-testid="api-key-list">
             <thead>
               <tr>
@@ -181,7 +166,7 @@ export function ApiKeysSection() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
     </div>
   );

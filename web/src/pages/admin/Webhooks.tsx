@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { request } from "../../lib/api.ts";
 import { intlLocale } from "../../lib/format.ts";
 import { useI18n } from "../../lib/i18n.tsx";
-import { InputField, Notice } from "../../components/Fields.tsx";
+import { InputField, Notice, ScrollTable } from "../../components/Fields.tsx";
 import {
   WEBHOOK_EVENTS,
   type WebhookDeliveryListResponse,
@@ -148,8 +148,7 @@ export function WebhooksSection({ token }: { token: string }) {
                 <Notice kind="info">{notice}</Notice>
                 {deliveries?.length === 0 && <p class="muted">{t("webhooks.noDeliveries")}</p>}
                 {deliveries && deliveries.length > 0 && (
-                  // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: a wide table's scroll wrapper, focusable so keyboard users can scroll it (WCAG 2.1.1).
-                  <div class="table-scroll" tabIndex={0} role="region" aria-label={t("webhooks.deliveries")}>
+                  <ScrollTable label={t("webhooks.deliveries")}>
                     <table class="jobs" data-testid="webhook-deliveries">
                       <thead>
                         <tr>
@@ -189,7 +188,7 @@ export function WebhooksSection({ token }: { token: string }) {
                         ))}
                       </tbody>
                     </table>
-                  </div>
+                  </ScrollTable>
                 )}
               </div>
             )}
