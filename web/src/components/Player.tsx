@@ -1,7 +1,7 @@
 /**
  * HLS player: hls.js (light build, loaded on demand) tuned for slow links — start on the lowest
  * tier, a 500 kbit/s first estimate, tiers capped to the player's size — or the browser's own
- * HLS on Safari. A quality menu (Auto + each tier) and readable errors. What the viewer lives
+ * HLS on Safari (see prefersNativeHls). A quality menu (Auto + each tier) and readable errors. What the viewer lives
  * through goes to the playback beacon (startup, stalls, time per tier, fatal errors); a seek bar
  * shows the storyboard's frames when the video has one.
  */
@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type Hls from "hls.js";
 import type { ErrorData, HlsConfig } from "hls.js";
 import { useI18n } from "../lib/i18n.tsx";
-import { loadHls } from "../lib/hls-loader.ts";
+import { loadHls, prefersNativeHls } from "../lib/hls-loader.ts";
 import { trackPlayback } from "../lib/playback-session.ts";
 import { SeekPreview } from "./SeekPreview.tsx";
 
@@ -30,13 +30,6 @@ export const HLS_CONFIG: Partial<HlsConfig> = {
 interface Level {
   index: number;
   name: string;
-}
-
-/** Safari (macOS, iOS) plays HLS itself; Chromium also answers canPlayType now, so ask for Safari by name. */
-function prefersNativeHls(video: HTMLVideoElement): boolean {
-  const ua = navigator.userAgent;
-  const safari = /safari/i.test(ua) && !/chrome|chromium|crios|fxios|android|edg/i.test(ua);
-  return safari && video.canPlayType("application/vnd.apple.mpegurl") !== "";
 }
 
 const levelName = (l: { height: number; name?: string }) => (l.height ? `${l.height}p` : l.name || "?");
