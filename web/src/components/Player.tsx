@@ -32,6 +32,20 @@ interface Level {
   name: string;
 }
 
+/**
+ * A segment the page's HTML preloaded reaches hls.js from the browser's memory in no time, and its
+ * bandwidth estimate would jump (it asked for 720p at 1 Mbit/s): its load counts from the
+ * preload's own start instead, so the estimate is what the link really did.
+ */
+function countFromPreload(url: string, stats: { loading: { start: number; first: number } }): void {
+  const entry = performance
+    .getEntriesByName(url, "resource")
+    .find((e): e is PerformanceResourceTiming => (e as PerformanceResourceTiming).initiatorType === "link");
+  if (!entry || entry.startTime >= stats.loading.start) return;
+  stats.loading.start = entry.startTime;
+  stats.loading.first = Math.max(entry.startTime, entry.responseStart);
+}
+
 const levelName = (l: { height: number; name?: string }) => (l.height ? `${l.height}p` : l.name || "?");
 
 export interface PlayerProps {
@@ -125,7 +139,9 @@ export function Player(props: PlayerProps) {
           // "seconds watched per tier": the time so far goes to the previous tier.
           sessionRef.current?.beacon.setTier(levelName(level));
         });
-        hls.on(HlsClass.Events.FRAG_LOADED, () => {
+        hls.on(HlsClass.Events.FRAG_LOADED, (_e, data) => {
+          // Before hls.js samples it (on FRAG_BUFFERED): see countFromPreload.
+          if (data.frag.sn === 0) countFromPreload(data.frag.url, data.frag.stats);
           networkRetries = 0;
           setError(null);
         });

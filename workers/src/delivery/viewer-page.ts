@@ -91,17 +91,51 @@ export interface Preload {
  * would answer). The watch page's poster is left out: it only shares the slow link with the
  * player's code and the first segment, and the first frame came later with it (see the bench).
  */
-export function viewerPreloads(card: ViewerCardResponse, playbackToken: string | null, page: "watch" | "embed"): Preload[] {
+export function viewerPreloads(
+  card: ViewerCardResponse,
+  playbackToken: string | null,
+  page: "watch" | "embed",
+  firstFiles: string[] = [],
+): Preload[] {
   const base = `/videos/${card.id}/${playbackToken ? `p/${playbackToken}/` : ""}`;
-  const lowest = card.renditions.reduce<ViewerCardResponse["renditions"][number] | null>(
+  const lowest = lowestTier(card);
+  const tier = lowest ? `${base}${encodeURIComponent(lowest.name)}/` : null;
+  return [
+    { href: `${base}index.m3u8`, as: "fetch" as const },
+    ...(tier ? [{ href: `${tier}index.m3u8`, as: "fetch" as const }] : []),
+    ...(tier ? firstFiles.map((name) => ({ href: `${tier}${name}`, as: "fetch" as const })) : []),
+    ...(page === "embed" && card.posterUrl ? [{ href: `${base}poster.jpg`, as: "image" as const }] : []),
+  ];
+}
+
+/** Safari, whose own HLS the web app uses (web/src/lib/hls-loader.ts: the same rule). */
+export const playsHlsItself = (userAgent: string | undefined): boolean =>
+  /safari/i.test(userAgent ?? "") && !/chrome|chromium|crios|fxios|android|edg/i.test(userAgent ?? "");
+
+/** The tier a player starts on: the lowest bandwidth. */
+export function lowestTier(card: ViewerCardResponse): ViewerCardResponse["renditions"][number] | null {
+  return card.renditions.reduce<ViewerCardResponse["renditions"][number] | null>(
     (low, r) => (low && low.bandwidth <= r.bandwidth ? low : r),
     null,
   );
-  return [
-    { href: `${base}index.m3u8`, as: "fetch" as const },
-    ...(lowest ? [{ href: `${base}${encodeURIComponent(lowest.name)}/index.m3u8`, as: "fetch" as const }] : []),
-    ...(page === "embed" && card.posterUrl ? [{ href: `${base}poster.jpg`, as: "image" as const }] : []),
-  ];
+}
+
+/**
+ * The files a player reads first from a media playlist: its init section (fMP4), if any, and its
+ * first segment. Plain relative names only (ours): anything else is not preloaded.
+ */
+export function firstFilesOf(playlist: string): string[] {
+  const files: string[] = [];
+  for (const raw of playlist.split(/\r?\n/)) {
+    const line = raw.trim();
+    const map = /^#EXT-X-MAP:.*\bURI="([^"]+)"/.exec(line);
+    if (map) files.push(map[1]);
+    else if (line && !line.startsWith("#")) {
+      files.push(line);
+      break;
+    }
+  }
+  return files.filter((f) => /^[\w.-]+$/.test(f));
 }
 
 /**

@@ -3,7 +3,18 @@ import type { AppEnv } from "../http/auth.ts";
 import { findVideo } from "../db/videos.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { toViewerCard, viewerGrant } from "../delivery/viewer-access.ts";
-import { appShell, pageResponse, previewTags, viewerPreloads, watchUrl } from "../delivery/viewer-page.ts";
+import {
+  appShell,
+  firstFilesOf,
+  lowestTier,
+  pageResponse,
+  playsHlsItself,
+  previewTags,
+  viewerPreloads,
+  watchUrl,
+} from "../delivery/viewer-page.ts";
+import { readOutput } from "../delivery/output-files.ts";
+import { r2Media } from "../storage/media.ts";
 
 /**
  * /watch/:id and /embed/:id: the web app's page (it routes both itself), with the video's link
@@ -31,12 +42,18 @@ async function page(c: Context<AppEnv>, id: string | null, kind: "watch" | "embe
     return pageResponse(shell, null);
   }
   const card = toViewerCard(row, grant.playbackToken);
+  const lowest = lowestTier(card);
+  // Safari plays HLS itself (the web app's prefersNativeHls): its media requests never take a
+  // fetch preload, so a preloaded segment would be downloaded twice.
+  const tierPlaylist =
+    lowest && !playsHlsItself(c.req.header("User-Agent")) ? await readOutput(r2Media(c.env.MEDIA), row, `${lowest.name}/index.m3u8`) : null;
+  const firstFiles = tierPlaylist ? firstFilesOf(await new Response(tierPlaylist.body).text()) : [];
   const pageUrl = new URL(watchUrl(url.origin, row.id));
   if (grant.share) pageUrl.searchParams.set("share", grant.share);
   return pageResponse(shell, {
     tags: previewTags(url.origin, card, pageUrl.toString()),
     title: card.title,
     // What the player fetches first starts with the HTML, alongside the page's own code.
-    preloads: viewerPreloads(card, grant.playbackToken, kind),
+    preloads: viewerPreloads(card, grant.playbackToken, kind, firstFiles),
   });
 }
