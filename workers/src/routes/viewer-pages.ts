@@ -14,6 +14,7 @@ import {
   watchUrl,
 } from "../delivery/viewer-page.ts";
 import { readOutput } from "../delivery/output-files.ts";
+import type { VideoRow } from "../db/schema.ts";
 import { r2Media } from "../storage/media.ts";
 
 /**
@@ -45,9 +46,7 @@ async function page(c: Context<AppEnv>, id: string | null, kind: "watch" | "embe
   const lowest = lowestTier(card);
   // Safari plays HLS itself (the web app's prefersNativeHls): its media requests never take a
   // fetch preload, so a preloaded segment would be downloaded twice.
-  const tierPlaylist =
-    lowest && !playsHlsItself(c.req.header("User-Agent")) ? await readOutput(r2Media(c.env.MEDIA), row, `${lowest.name}/index.m3u8`) : null;
-  const firstFiles = tierPlaylist ? firstFilesOf(await new Response(tierPlaylist.body).text()) : [];
+  const firstFiles = lowest && !playsHlsItself(c.req.header("User-Agent")) ? await firstFilesOfTier(c.env, row, lowest.name) : [];
   const pageUrl = new URL(watchUrl(url.origin, row.id));
   if (grant.share) pageUrl.searchParams.set("share", grant.share);
   return pageResponse(shell, {
@@ -56,4 +55,15 @@ async function page(c: Context<AppEnv>, id: string | null, kind: "watch" | "embe
     // What the player fetches first starts with the HTML, alongside the page's own code.
     preloads: viewerPreloads(card, grant.playbackToken, kind, firstFiles),
   });
+}
+
+/** The first files of a tier's playlist; none when it cannot be read (the page is served anyway). */
+async function firstFilesOfTier(env: Env, row: VideoRow, tier: string): Promise<string[]> {
+  try {
+    const playlist = await readOutput(r2Media(env.MEDIA), row, `${tier}/index.m3u8`);
+    return playlist ? firstFilesOf(await new Response(playlist.body).text()) : [];
+  } catch (err) {
+    console.error("a viewer page's first segment could not be read for its preload:", err);
+    return [];
+  }
 }
