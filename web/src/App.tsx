@@ -6,10 +6,13 @@ import { Link, navigate, usePath } from "./lib/router.tsx";
 import { directUploadParam, matchRoute, needsSignIn, type Route as PageRoute } from "./lib/viewer.ts";
 import { SessionContext, useSession, type SessionCtx } from "./lib/session.tsx";
 import { SignInPage } from "./pages/SignIn.tsx";
-import { UploadPage } from "./pages/Upload.tsx";
 import { WatchPage } from "./pages/Watch.tsx";
-import { VideosPage } from "./pages/Videos.tsx";
-import { AdminPage } from "./pages/Admin.tsx";
+import { lazyPage } from "./lib/lazy-page.tsx";
+
+// Pages a signed-out viewer never opens come with their own code, when first shown.
+const UploadPage = lazyPage(() => import("./pages/Upload.tsx").then((m) => m.UploadPage));
+const VideosPage = lazyPage(() => import("./pages/Videos.tsx").then((m) => m.VideosPage));
+const AdminPage = lazyPage(() => import("./pages/Admin.tsx").then((m) => m.AdminPage));
 
 export function App() {
   const [session, setSession] = useState<Session | null>(loadSession);

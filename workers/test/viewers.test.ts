@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BASE, usualUsers } from "./helpers.ts";
 import type { OEmbedResponse, ShareResponse, VideoResponse, ViewerCardResponse } from "../../contract/api.ts";
 import { signShareToken } from "../src/delivery/playback-token.ts";
+import { firstFilesOf } from "../src/delivery/viewer-page.ts";
 import { rollUpDay } from "../src/costs/ledger.ts";
 import { utcDay } from "../src/costs/meter.ts";
 
@@ -289,6 +290,116 @@ describe("watch and embed pages", () => {
     expect(oembed).toBeNull();
     expect(await statusOf(call(alice, `/api/videos/${id}/share`, { method: "DELETE" }))).toBe(204);
     expect(await (await SELF.fetch(url)).text()).not.toMatch(/og:/);
+  });
+});
+
+/** The page's `<link rel=preload>` tags, in order: href (decoded), as, crossorigin, data-playback. */
+function preloadLinks(html: string): { href: string; as: string; crossorigin: string | null; playback: boolean }[] {
+  return [...html.matchAll(/<link rel="preload" ([^>]*)\/?>/g)].map(([, attrs]) => ({
+    href: decodeHtml(/href="([^"]*)"/.exec(attrs)?.[1] ?? ""),
+    as: /as="([^"]*)"/.exec(attrs)?.[1] ?? "",
+    crossorigin: /crossorigin="([^"]*)"/.exec(attrs)?.[1] ?? null,
+    playback: /\bdata-playback\b/.test(attrs),
+  }));
+}
+
+/** The `Link:` header's preloads (what the edge sends as 103 Early Hints): href and parameters. */
+const linkHeader = (res: Response) =>
+  (res.headers.get("Link") ?? "")
+    .split(/,\s*(?=<)/)
+    .filter(Boolean)
+    .map((part) => {
+      const [, href, params] = /^<([^>]+)>;\s*(.*)$/.exec(part) ?? [];
+      return { href, params: params?.split(/;\s*/).sort() };
+    });
+
+describe("preloads for the first frame", () => {
+  // Listed highest first: the lowest tier is found by bandwidth, not by position.
+  const LADDER = [RENDITIONS[1], { name: "480p", width: 854, height: 480, videoBitrate: 900_000, bandwidth: 1_100_000 }, RENDITIONS[0]];
+  const TIER_PLAYLIST =
+    "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1.000000,\nseg_00000.ts\n#EXTINF:1.000000,\nseg_00001.ts\n#EXT-X-ENDLIST\n";
+
+  it("reads the first files a player asks for from a media playlist: an fMP4 init section, then the first segment", () => {
+    expect(firstFilesOf(TIER_PLAYLIST)).toEqual(["seg_00000.ts"]);
+    expect(firstFilesOf('#EXTM3U\r\n#EXT-X-MAP:URI="init.mp4"\r\n#EXTINF:1,\r\nseg_00000.m4s\r\nseg_00001.m4s\r\n')).toEqual([
+      "init.mp4",
+      "seg_00000.m4s",
+    ]);
+    // Only plain names beside the playlist: never another host or folder.
+    expect(firstFilesOf("#EXTM3U\n#EXTINF:1,\nhttps://elsewhere.example/a.ts\n")).toEqual([]);
+    expect(firstFilesOf("#EXTM3U\n#EXTINF:1,\n../720p/seg_00000.ts\n")).toEqual([]);
+    expect(firstFilesOf("")).toEqual([]);
+  });
+
+  it("name a public video's master and lowest-tier playlists and first segment in the raw HTML and the Link header; the embed adds its poster", async () => {
+    const id = await video({ renditions: LADDER });
+    await env.MEDIA.put(`videos/${id}/r1/240p/index.m3u8`, TIER_PLAYLIST);
+    await env.MEDIA.put(`videos/${id}/r1/240p/seg_00000.ts`, new Uint8Array(188));
+    const playlists = [
+      { href: `/videos/${id}/index.m3u8`, as: "fetch", crossorigin: "anonymous", playback: true },
+      { href: `/videos/${id}/240p/index.m3u8`, as: "fetch", crossorigin: "anonymous", playback: false },
+      { href: `/videos/${id}/240p/seg_00000.ts`, as: "fetch", crossorigin: "anonymous", playback: false },
+    ];
+    const poster = { href: `/videos/${id}/poster.jpg`, as: "image", crossorigin: null, playback: false };
+    for (const [path, expected] of [
+      [`/watch/${id}`, playlists],
+      [`/embed/${id}`, [...playlists, poster]],
+    ] as const) {
+      const res = await SELF.fetch(`${BASE}${path}`);
+      const html = await res.text();
+      const links = preloadLinks(html);
+      expect([path, links]).toEqual([path, expected]);
+      // Ahead of the shell's scripts, so the browser starts them with the page's own code.
+      const firstScript = html.indexOf("<script");
+      if (firstScript >= 0) expect(html.indexOf('rel="preload"')).toBeLessThan(firstScript);
+      expect(linkHeader(res)).toEqual(
+        expected.map((l) => ({
+          href: l.href,
+          params: ["rel=preload", `as=${l.as}`, ...(l.crossorigin ? [`crossorigin=${l.crossorigin}`] : [])].sort(),
+        })),
+      );
+      // Every preloaded file is there for anyone to fetch (a preload of a 404 would only cost bytes).
+      for (const l of links) expect([l.href, await statusOf(SELF.fetch(`${BASE}${l.href}`))]).toEqual([l.href, 200]);
+    }
+    // Safari plays HLS itself and would fetch a preloaded segment twice: the playlists only.
+    const safari =
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+    const res = await SELF.fetch(`${BASE}/watch/${id}`, { headers: { "User-Agent": safari } });
+    expect(preloadLinks(await res.text())).toEqual(playlists.slice(0, 2));
+    expect(linkHeader(res).map((l) => l.href)).toEqual(playlists.slice(0, 2).map((l) => l.href));
+  });
+
+  it("name nothing for a private video opened without its share link, nor for one that cannot play yet", async () => {
+    const ids = [await video({ visibility: "private" }), await video({ status: "PROCESSING", playable: false }), crypto.randomUUID()];
+    for (const path of [...ids.map((id) => `/watch/${id}`), `/embed/${ids[0]}`]) {
+      const res = await SELF.fetch(`${BASE}${path}`);
+      expect([path, res.headers.get("Link")]).toEqual([path, null]);
+      expect(preloadLinks(await res.text())).toEqual([]);
+    }
+  });
+
+  it("name a shared private video's signed paths, which play, and nothing once the link is revoked", async () => {
+    const id = await video({ visibility: "private", title: "Family only" });
+    await env.MEDIA.put(`videos/${id}/r1/240p/index.m3u8`, TIER_PLAYLIST);
+    await env.MEDIA.put(`videos/${id}/r1/240p/seg_00000.ts`, new Uint8Array(188));
+    const url = await share(id);
+    const res = await SELF.fetch(url);
+    const links = preloadLinks(await res.text());
+    expect(links.map((l) => l.href)).toEqual([
+      expect.stringMatching(new RegExp(`^/videos/${id}/p/[^/]+/index\\.m3u8$`)),
+      expect.stringMatching(new RegExp(`^/videos/${id}/p/[^/]+/240p/index\\.m3u8$`)),
+      expect.stringMatching(new RegExp(`^/videos/${id}/p/[^/]+/240p/seg_00000\\.ts$`)),
+    ]);
+    expect(linkHeader(res).map((l) => l.href)).toEqual(links.map((l) => l.href));
+    for (const l of links) expect(await statusOf(SELF.fetch(`${BASE}${l.href}`))).toBe(200);
+    // Without the token in its path the same playlist is refused: the preload carries the grant.
+    expect(await statusOf(SELF.fetch(`${BASE}/videos/${id}/index.m3u8`))).toBe(403);
+    expect(await statusOf(call(alice, `/api/videos/${id}/share`, { method: "DELETE" }))).toBe(204);
+    const after = await SELF.fetch(url);
+    expect(after.headers.get("Link")).toBeNull();
+    expect(preloadLinks(await after.text())).toEqual([]);
+    // And the signed paths named before stop playing with it.
+    for (const l of links) expect(await statusOf(SELF.fetch(`${BASE}${l.href}`))).toBe(403);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * HLS player: hls.js (light build, loaded on demand) tuned for slow links — start on the lowest
  * tier, a 500 kbit/s first estimate, tiers capped to the player's size — or the browser's own
- * HLS on Safari. A quality menu (Auto + each tier) and readable errors. What the viewer lives
+ * HLS on Safari (see prefersNativeHls). A quality menu (Auto + each tier) and readable errors. What the viewer lives
  * through goes to the playback beacon (startup, stalls, time per tier, fatal errors); a seek bar
  * shows the storyboard's frames when the video has one.
  */
@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type Hls from "hls.js";
 import type { ErrorData, HlsConfig } from "hls.js";
 import { useI18n } from "../lib/i18n.tsx";
-import { loadHls } from "../lib/hls-loader.ts";
+import { loadHls, prefersNativeHls } from "../lib/hls-loader.ts";
 import { trackPlayback } from "../lib/playback-session.ts";
 import { sendWithToken } from "../lib/playback-beacon.ts";
 import { SeekPreview } from "./SeekPreview.tsx";
@@ -33,11 +33,18 @@ interface Level {
   name: string;
 }
 
-/** Safari (macOS, iOS) plays HLS itself; Chromium also answers canPlayType now, so ask for Safari by name. */
-function prefersNativeHls(video: HTMLVideoElement): boolean {
-  const ua = navigator.userAgent;
-  const safari = /safari/i.test(ua) && !/chrome|chromium|crios|fxios|android|edg/i.test(ua);
-  return safari && video.canPlayType("application/vnd.apple.mpegurl") !== "";
+/**
+ * A segment the page's HTML preloaded reaches hls.js from the browser's memory in no time, and its
+ * bandwidth estimate would jump (it asked for 720p at 1 Mbit/s): its load counts from the
+ * preload's own start instead, so the estimate is what the link really did.
+ */
+function countFromPreload(url: string, stats: { loading: { start: number; first: number } }): void {
+  const entry = performance
+    .getEntriesByName(url, "resource")
+    .find((e): e is PerformanceResourceTiming => (e as PerformanceResourceTiming).initiatorType === "link");
+  if (!entry || entry.startTime >= stats.loading.start) return;
+  stats.loading.start = entry.startTime;
+  stats.loading.first = Math.max(entry.startTime, entry.responseStart);
 }
 
 const levelName = (l: { height: number; name?: string }) => (l.height ? `${l.height}p` : l.name || "?");
@@ -140,7 +147,9 @@ export function Player(props: PlayerProps) {
           // "seconds watched per tier": the time so far goes to the previous tier.
           sessionRef.current?.beacon.setTier(levelName(level));
         });
-        hls.on(HlsClass.Events.FRAG_LOADED, () => {
+        hls.on(HlsClass.Events.FRAG_LOADED, (_e, data) => {
+          // Before hls.js samples it (on FRAG_BUFFERED): see countFromPreload.
+          if (data.frag.sn === 0) countFromPreload(data.frag.url, data.frag.stats);
           networkRetries = 0;
           setError(null);
         });

@@ -16,6 +16,18 @@ export interface WatchedVideo {
 }
 
 /**
+ * The master playlist the server's HTML already named for this video (its preload, marked
+ * `data-playback`): the player starts on it at once, without waiting for /playback, and finds the
+ * playlists the browser is already fetching. Only for the page's own video.
+ */
+export function preloadedPlayback(id: string): string | null {
+  const link = document.querySelector<HTMLLinkElement>("link[rel=preload][data-playback]");
+  if (!link) return null;
+  const url = new URL(link.href);
+  return url.origin === location.origin && url.pathname.startsWith(`/videos/${id}/`) ? url.toString() : null;
+}
+
+/**
  * A video's state and playback URL, polled every `intervalMs` until it is settled and playing.
  * Signed out too: without a session no token is sent (a public video answers anyone), and the
  * page's `?share=<token>` goes with both calls (a private video's share link). Both are asked, and
@@ -27,7 +39,7 @@ export function useWatchedVideo(id: string, intervalMs: number): WatchedVideo {
   const { session } = useSession();
   const [share] = useState(() => shareParam(location.search));
   const [video, setVideo] = useState<VideoCard | null>(null);
-  const [playUrl, setPlayUrl] = useState<string | null>(null);
+  const [playUrl, setPlayUrl] = useState<string | null>(() => preloadedPlayback(id));
   const [error, setError] = useState<string | null>(null);
   const [notFound, setNotFound] = useState(false);
   // The details answered 404 while the video plays: nothing more will come by asking again.

@@ -77,22 +77,105 @@ export function previewTags(origin: string, card: ViewerCardResponse, pageUrl: s
   return tags.join("\n    ");
 }
 
+/** A file the page will need before its first frame, fetched from the HTML on (or its 103 Early Hints). */
+export interface Preload {
+  href: string;
+  /** `fetch`: what hls.js reads with XHR (playlists); `image`: the poster. */
+  as: "fetch" | "image";
+}
+
+/**
+ * What a viewer's page needs first, in the order a player asks for it: the master playlist, the
+ * lowest tier's playlist (the player starts there) and, for the embed, whose first paint is the
+ * poster, the poster. Same-origin paths (a share link's carry its signed token, as /playback
+ * would answer). The watch page's poster is left out: it only shares the slow link with the
+ * player's code and the first segment, and the first frame came later with it (see the bench).
+ */
+export function viewerPreloads(
+  card: ViewerCardResponse,
+  playbackToken: string | null,
+  page: "watch" | "embed",
+  firstFiles: string[] = [],
+): Preload[] {
+  const base = `/videos/${card.id}/${playbackToken ? `p/${playbackToken}/` : ""}`;
+  const lowest = lowestTier(card);
+  const tier = lowest ? `${base}${encodeURIComponent(lowest.name)}/` : null;
+  return [
+    { href: `${base}index.m3u8`, as: "fetch" as const },
+    ...(tier ? [{ href: `${tier}index.m3u8`, as: "fetch" as const }] : []),
+    ...(tier ? firstFiles.map((name) => ({ href: `${tier}${name}`, as: "fetch" as const })) : []),
+    ...(page === "embed" && card.posterUrl ? [{ href: `${base}poster.jpg`, as: "image" as const }] : []),
+  ];
+}
+
+/** Safari, whose own HLS the web app uses (web/src/lib/hls-loader.ts: the same rule). */
+export const playsHlsItself = (userAgent: string | undefined): boolean =>
+  /safari/i.test(userAgent ?? "") && !/chrome|chromium|crios|fxios|android|edg/i.test(userAgent ?? "");
+
+/** The tier a player starts on: the lowest bandwidth. */
+export function lowestTier(card: ViewerCardResponse): ViewerCardResponse["renditions"][number] | null {
+  return card.renditions.reduce<ViewerCardResponse["renditions"][number] | null>(
+    (low, r) => (low && low.bandwidth <= r.bandwidth ? low : r),
+    null,
+  );
+}
+
+/**
+ * The files a player reads first from a media playlist: its init section (fMP4), if any, and its
+ * first segment. Plain relative names only (ours): anything else is not preloaded.
+ */
+export function firstFilesOf(playlist: string): string[] {
+  const files: string[] = [];
+  for (const raw of playlist.split(/\r?\n/)) {
+    const line = raw.trim();
+    const map = /^#EXT-X-MAP:.*\bURI="([^"]+)"/.exec(line);
+    if (map) files.push(map[1]);
+    else if (line && !line.startsWith("#")) {
+      files.push(line);
+      break;
+    }
+  }
+  return files.filter((f) => /^[\w.-]+$/.test(f));
+}
+
+/**
+ * The preloads as <link> tags. The master's carries `data-playback`: the page starts its player on
+ * that URL at once instead of waiting for /playback (for a share link the two would differ: each
+ * signing is a new token, and a preload is used only by a request for the same URL).
+ * `crossorigin` on playlists: hls.js's requests are CORS-mode, which a preload must match.
+ */
+export function preloadTags(preloads: Preload[]): string {
+  return preloads
+    .map(
+      (p, i) =>
+        `<link rel="preload" href="${escapeHtml(p.href)}" as="${p.as}"${p.as === "fetch" ? ' crossorigin="anonymous"' : ""}${i === 0 ? " data-playback" : ""} />`,
+    )
+    .join("\n    ");
+}
+
+/** The same preloads as a `Link:` header, which the edge turns into 103 Early Hints. */
+export function preloadHeader(preloads: Preload[]): string {
+  return preloads.map((p) => `<${p.href}>; rel=preload; as=${p.as}${p.as === "fetch" ? "; crossorigin=anonymous" : ""}`).join(", ");
+}
+
 /**
  * The shell as a page: with `preview`, its tags first in <head> (before the shell's own scripts)
  * and the video's title as the document title (escaped by the rewriter); without, the plain shell.
  */
-export function pageResponse(shell: Response, preview: { tags: string; title: string } | null): Response {
+export function pageResponse(shell: Response, preview: { tags: string; title: string; preloads?: Preload[] } | null): Response {
   const headers = new Headers({
     "Content-Type": "text/html; charset=utf-8",
     // The tags follow the video's visibility and title: revalidate every time, like index.html.
     "Cache-Control": "no-cache",
   });
+  if (preview?.preloads?.length) headers.set("Link", preloadHeader(preview.preloads));
   const page = new Response(shell.body, { status: 200, headers });
   if (!preview) return page;
+  const head = preview.preloads?.length ? `${preloadTags(preview.preloads)}\n    ${preview.tags}` : preview.tags;
   return new HTMLRewriter()
     .on("head", {
-      element(head) {
-        head.prepend(`\n    ${preview.tags}`, { html: true });
+      element(element) {
+        element.prepend(`\n    ${head}`, { html: true });
       },
     })
     .on("title", {

@@ -3,7 +3,8 @@
  * throttled link (CDP: 1 Mbit/s down, 80 ms latency): the playback beacon's startup time against
  * the test's own measurement and the view counted once; the storyboard frame under the pointer and
  * under a finger while seeking, fetched only then; the embed inside an <iframe> of another origin;
- * a private video's share link signed out, its beacons carrying the share token.
+ * a private video's share link signed out, its beacons carrying the share token; the watch page starting
+ * on the playlists and first segment its HTML preloaded.
  */
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -254,6 +255,30 @@ describe("the viewer's player", () => {
     await waitForPlayback(page, 2);
     expect(refused.length).toBeGreaterThan(0);
     expect(await page.getByRole("alert").count()).toBe(0);
+    await context.close();
+  });
+
+  it("starts on what the page's HTML preloaded: each of the first playlists and segment fetched once, and no /playback call", async () => {
+    const { context, page } = await newPage(browser, t.stack.baseUrl, PHONE);
+    await emulateNetwork(page, SLOW);
+    const asked: string[] = [];
+    page.on("request", (r) => asked.push(new URL(r.url()).pathname));
+    await page.goto(`${t.stack.baseUrl}/watch/${videoId}`);
+    await waitForPlayback(page, 1);
+    const files = ["index.m3u8", "240p/index.m3u8", "240p/seg_00000.ts"].map((f) => `/videos/${videoId}/${f}`);
+    const entries = (await page.evaluate(() =>
+      performance.getEntriesByType("resource").map((e: { name: string; initiatorType: string }) => ({
+        path: new URL(e.name).pathname,
+        initiator: e.initiatorType,
+      })),
+    )) as { path: string; initiator: string }[];
+    for (const file of files) {
+      // Fetched by the preload alone: hls.js took the preloaded response instead of asking again.
+      expect([file, entries.filter((e) => e.path === file).map((e) => e.initiator)]).toEqual([file, ["link"]]);
+      expect([file, asked.filter((p) => p === file).length]).toEqual([file, 1]);
+    }
+    // The player started on the URL the HTML named, without asking the API for it.
+    expect(asked).not.toContain(`/api/videos/${videoId}/playback`);
     await context.close();
   });
 
