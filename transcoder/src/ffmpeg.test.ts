@@ -49,7 +49,9 @@ describe("buildHlsArgs", () => {
     expect(argAfter(args, "-var_stream_map")).toBe("v:0,a:0,name:240p v:1,a:1,name:480p v:2,a:2,name:720p");
     expect(args.filter((a) => a === "0:a:0")).toHaveLength(3);
     expect(argAfter(args, "-c:a")).toBe("aac");
-    expect(argAfter(args, "-b:a")).toBe("128000");
+    // Each tier's audio at the tier's bitrate (ladder.ts audioBitrateFor).
+    expect(args).not.toContain("-b:a");
+    expect([0, 1, 2].map((i) => argAfter(args, `-b:a:${i}`))).toEqual(["64000", "96000", "128000"]);
     // The audio starts one AAC priming frame after the first video frame (so its priming starts with the video).
     expect(argAfter(args, "-af")).toBe("aresample=48000,aresample=async=1:min_hard_comp=100000:first_pts=1024");
   });

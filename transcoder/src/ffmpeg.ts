@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import type { Rendition } from "../../contract/transcode.ts";
 import { h264LevelFor, h264ProfileFor } from "./codecs.ts";
-import { AUDIO_BITRATE, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf, renditionCrf } from "./ladder.ts";
+import { audioBitrateFor, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf, renditionCrf } from "./ladder.ts";
 
 export { runFfmpeg, AbortError, FfmpegError, KILL_GRACE_MS, type Logger, type RunFfmpegOptions } from "./run-ffmpeg.ts";
 export { ProgressParser } from "./progress.ts";
@@ -197,8 +197,10 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
     // output samples and the resampler's own delay is already accounted for. min_hard_comp: only
     // the start is corrected, the rest of the audio is kept as the source has it.
     args.push("-af", `aresample=48000,aresample=async=1:min_hard_comp=${AUDIO_SYNC_ONLY_AT_START}:first_pts=${AAC_PRIMING_SAMPLES}`);
-    // Stereo 48 kHz AAC-LC everywhere: 5.1 sources are downmixed (128k is a stereo budget).
-    args.push("-c:a", "aac", "-b:a", String(AUDIO_BITRATE), "-ac", "2", "-ar", "48000");
+    // Stereo 48 kHz AAC-LC everywhere: 5.1 sources are downmixed (the bitrates are stereo budgets).
+    args.push("-c:a", "aac", "-ac", "2", "-ar", "48000");
+    // One audio output stream per tier (mapped with its video above), each at the tier's bitrate.
+    for (const [i, r] of renditions.entries()) args.push(`-b:a:${i}`, String(audioBitrateFor(r)));
   }
 
   const varStreamMap = renditions.map((r, i) => (hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`)).join(" ");

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { SourceProbe } from "../../contract/transcode.ts";
 import {
   AUDIO_BITRATE,
+  audioBitrateFor,
   capFrameRate,
   chooseLadder,
   gopFrames,
@@ -107,8 +108,19 @@ describe("peakBandwidth", () => {
     expect(TS_OVERHEAD_FACTOR).toBe(1.03);
     expect(TS_OVERHEAD_BPS).toBe(48_000);
     expect(AUDIO_BITRATE).toBe(128_000);
-    expect(peakBandwidth(1_500_000, true)).toBe(2_162_590); // (1.5M × 1.2833 + 128k) × 1.03 + 48k
-    expect(peakBandwidth(400_000, false)).toBe(576_734); // 400k × 1.2833 × 1.03 + 48k, rounded up
+    expect(peakBandwidth(1_500_000, 128_000)).toBe(2_162_590); // (1.5M × 1.2833 + 128k) × 1.03 + 48k
+    expect(peakBandwidth(400_000, 0)).toBe(576_734); // 400k × 1.2833 × 1.03 + 48k, rounded up
+  });
+});
+
+describe("audioBitrateFor", () => {
+  it("fits the audio to the tier: 64k up to 240p, 96k up to 480p, 128k above, portrait by its short side", () => {
+    expect(audioBitrateFor({ width: 426, height: 240 })).toBe(64_000);
+    expect(audioBitrateFor({ width: 240, height: 426 })).toBe(64_000);
+    expect(audioBitrateFor({ width: 640, height: 360 })).toBe(96_000);
+    expect(audioBitrateFor({ width: 854, height: 480 })).toBe(96_000);
+    expect(audioBitrateFor({ width: 1280, height: 720 })).toBe(128_000);
+    expect(audioBitrateFor({ width: 720, height: 1280 })).toBe(128_000);
   });
 });
 

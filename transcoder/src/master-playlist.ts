@@ -5,7 +5,7 @@
  */
 import type { Rendition } from "../../contract/transcode.ts";
 import { AAC_LC_CODEC, avc1Codec } from "./codecs.ts";
-import { averageBandwidth, capFrameRate } from "./ladder.ts";
+import { audioBitrateFor, averageBandwidth, capFrameRate } from "./ladder.ts";
 
 /**
  * Same version as the media playlists ffmpeg writes (it says 6 once EXT-X-INDEPENDENT-SEGMENTS is
@@ -65,7 +65,10 @@ export interface FinishedVideo {
 export function writeMasterPlaylist(renditions: readonly Rendition[], hasAudio: boolean, fps: number, finished?: FinishedVideo): string {
   const frameRate = capFrameRate(fps);
   const bandwidthOf = (r: Rendition): MeasuredBandwidth =>
-    finished?.tiers?.get(r.name) ?? { bandwidth: r.bandwidth, averageBandwidth: averageBandwidth(r.videoBitrate, hasAudio) };
+    finished?.tiers?.get(r.name) ?? {
+      bandwidth: r.bandwidth,
+      averageBandwidth: averageBandwidth(r.videoBitrate, hasAudio ? audioBitrateFor(r) : 0),
+    };
   // Lowest first by pixels, then bandwidth: measured bandwidths of easy content can be nearly
   // equal between tiers, and the order must not depend on that.
   const sorted = [...renditions].sort((a, b) => a.height * a.width - b.height * b.width || a.bandwidth - b.bandwidth);
