@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyMigrations, assertNodeVersion, ensureWebBuilt, startTranscoder, startWrangler } from "./stack.ts";
+import { applyMigrations, assertNodeVersion, BENCH_WEB_DIST, buildWeb, startTranscoder, startWrangler } from "./stack.ts";
 import { freePort } from "../test/e2e/fixture.ts";
 import { markdown, type Row } from "./bench/table.ts";
 import { flakyLinkGoodput, loopbackThroughput } from "./bench/upload.ts";
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const state = join(dir, "state");
   applyMigrations(state);
-  ensureWebBuilt();
+  // Its own build of the web app as it is now (not a running `npm start`'s, nor the tests').
+  buildWeb(BENCH_WEB_DIST);
   const port = await freePort();
   const transcoder = await startTranscoder({ port: await freePort(), publicUrl: `http://127.0.0.1:${port}` });
   const inspectorPort = await freePort();
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     port,
     inspectorPort,
     persistTo: state,
+    assetsDir: BENCH_WEB_DIST,
     vars: { PUBLIC_URL: `http://127.0.0.1:${port}`, TRANSCODER_URL: transcoder.url },
   });
   try {

@@ -21,6 +21,8 @@ const jwtSecret = () => process.env.JWT_SECRET ?? DEV_JWT_SECRET;
  */
 export const WEB_DIST = join(ROOT, "web", "dist");
 export const TEST_WEB_DIST = join(ROOT, "web", "dist-test");
+/** The bench's own build of the web app, made fresh each run: it measures the code as it is now. */
+export const BENCH_WEB_DIST = join(ROOT, "web", "dist-bench");
 
 export interface StackOptions {
   port: number;

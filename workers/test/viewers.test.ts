@@ -238,24 +238,50 @@ describe("watch and embed pages", () => {
   it("writes them into the web app's own shell from the static assets, ahead of its scripts", async () => {
     const id = await video();
     const shell = `<!doctype html><html><head><meta charset="utf-8" /><title>Edge Video</title><script>window.early = 1;</script></head><body><div id="app"></div><script type="module" src="/assets/main.js"></script></body></html>`;
+    const list = {
+      watch: ["/assets/App-1.js", "/assets/Player-1.js"],
+      embed: ["/assets/Embed-1.js", "/assets/Player-1.js"],
+      engine: "/assets/hls.light-1.js",
+    };
     const asked: string[] = [];
     const ASSETS = {
       fetch: async (input: RequestInfo | URL) => {
-        asked.push(new Request(input).url);
+        const url = new Request(input).url;
+        asked.push(url);
+        if (url.endsWith("/viewer-assets.json")) return Response.json(list);
         return new Response(shell, { headers: { "Content-Type": "text/html; charset=utf-8", ETag: '"shell"' } });
       },
     } as unknown as Fetcher;
-    const ctx = createExecutionContext();
-    const req = new Request(`${BASE}/watch/${id}`) as Request<unknown, IncomingRequestCfProperties>;
-    const res = await worker.fetch(req, { ...env, ASSETS }, ctx);
-    await waitOnExecutionContext(ctx);
-    expect(asked).toEqual([`${BASE}/`]);
+    const page = async (path: string, headers: Record<string, string> = {}) => {
+      const ctx = createExecutionContext();
+      const req = new Request(`${BASE}${path}`, { headers }) as Request<unknown, IncomingRequestCfProperties>;
+      const res = await worker.fetch(req, { ...env, ASSETS }, ctx);
+      await waitOnExecutionContext(ctx);
+      return { res, html: await res.text() };
+    };
+    const { res, html } = await page(`/watch/${id}`);
+    expect(asked.sort()).toEqual([`${BASE}/`, `${BASE}/viewer-assets.json`]);
     expect(res.headers.get("ETag")).toBeNull();
-    const html = await res.text();
     expect(html).toContain('<script type="module" src="/assets/main.js"></script>');
     expect(headTags(html).meta.get("og:title")).toBe("Cairo at night");
     expect(html.indexOf("og:title")).toBeLessThan(html.indexOf("window.early"));
     expect(html).toContain("<title>Cairo at night</title>");
+    // The page's code and the engine download from the HTML's first bytes (and its Early Hints),
+    // ahead of the entry script that would ask for them.
+    const code = [...list.watch, list.engine];
+    expect(modulePreloads(html)).toEqual(code);
+    expect(html.indexOf('rel="modulepreload"')).toBeLessThan(html.indexOf("window.early"));
+    expect(linkEntries(res).filter((l) => l.params.includes("rel=modulepreload"))).toEqual(
+      code.map((href) => ({ href, params: ["rel=modulepreload"] })),
+    );
+    // The list is read once, not per page.
+    await page(`/watch/${id}`);
+    expect(asked.filter((u) => u.endsWith("/viewer-assets.json"))).toHaveLength(1);
+    // The embed loads the engine itself, after its poster; a browser with HLS of its own, none.
+    expect(modulePreloads((await page(`/embed/${id}`)).html)).toEqual(list.embed);
+    const safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15";
+    expect(modulePreloads((await page(`/watch/${id}`, { "User-Agent": safari })).html)).toEqual(list.watch);
+    expect(modulePreloads((await page(`/watch/${id}?engine=hls.js`, { "User-Agent": safari })).html)).toEqual(code);
   });
 
   it("escapes a hostile title", async () => {
@@ -303,15 +329,22 @@ function preloadLinks(html: string): { href: string; as: string; crossorigin: st
   }));
 }
 
-/** The `Link:` header's preloads (what the edge sends as 103 Early Hints): href and parameters. */
-const linkHeader = (res: Response) =>
+/** Every entry of the `Link:` header (what the edge sends as 103 Early Hints): href and parameters. */
+const linkEntries = (res: Response) =>
   (res.headers.get("Link") ?? "")
     .split(/,\s*(?=<)/)
     .filter(Boolean)
     .map((part) => {
       const [, href, params] = /^<([^>]+)>;\s*(.*)$/.exec(part) ?? [];
-      return { href, params: params?.split(/;\s*/).sort() };
+      return { href, params: params?.split(/;\s*/).sort() ?? [] };
     });
+/**
+ * Its media preloads. The web app's modules (`rel=modulepreload`) are named only when the static
+ * assets hold a build's list of them, which a local `npm start` may have written: tested apart.
+ */
+const linkHeader = (res: Response) => linkEntries(res).filter((l) => l.params.includes("rel=preload"));
+const modulePreloads = (html: string) =>
+  [...html.matchAll(/<link rel="modulepreload" href="([^"]*)"/g)].map(([, href]) => decodeHtml(href));
 
 describe("preloads for the first frame", () => {
   // Listed highest first: the lowest tier is found by bandwidth, not by position.

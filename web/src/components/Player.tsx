@@ -13,6 +13,7 @@ import { loadHls, prefersNativeHls } from "../lib/hls-loader.ts";
 import { trackPlayback } from "../lib/playback-session.ts";
 import { sendWithToken } from "../lib/playback-beacon.ts";
 import { SeekPreview } from "./SeekPreview.tsx";
+import { parseVariants, tierName, type Variant } from "../lib/variants.ts";
 
 export const HLS_CONFIG: Partial<HlsConfig> = {
   startLevel: 0,
@@ -47,7 +48,25 @@ function countFromPreload(url: string, stats: { loading: { start: number; first:
   stats.loading.first = Math.max(entry.startTime, entry.responseStart);
 }
 
-const levelName = (l: { height: number; name?: string }) => (l.height ? `${l.height}p` : l.name || "?");
+const levelName = (l: { width: number; height: number; name?: string }) => (l.height ? tierName(l.width, l.height) : l.name || "?");
+
+/**
+ * The browser's own player on another playlist (a tier, or the master for Auto), from where the
+ * viewer was and playing if it was: it offers no switch of its own.
+ */
+function playNative(video: HTMLVideoElement, url: string): void {
+  const at = video.currentTime;
+  const wasPlaying = !video.paused;
+  video.src = url;
+  video.addEventListener(
+    "loadedmetadata",
+    () => {
+      video.currentTime = at;
+      if (wasPlaying) void video.play().catch(() => {});
+    },
+    { once: true },
+  );
+}
 
 export interface PlayerProps {
   url: string;
@@ -71,6 +90,8 @@ export function Player(props: PlayerProps) {
   const { t } = useI18n();
   const videoRef = useRef<HTMLVideoElement>(null);
   const hlsRef = useRef<Hls | null>(null);
+  // The browser's own player: the master's tiers, each playable alone (the quality menu).
+  const nativeVariantsRef = useRef<Variant[]>([]);
   // The viewing reported to the API: one session per page view, across retries.
   const sessionRef = useRef<ReturnType<typeof trackPlayback> | null>(null);
   const [videoEl, setVideoEl] = useState<HTMLVideoElement | null>(null);
@@ -109,14 +130,43 @@ export function Player(props: PlayerProps) {
     setLevels([]);
     setPlaying(null);
     setChoice(-1);
+    nativeVariantsRef.current = [];
 
     if (prefersNativeHls(video)) {
       setEngine("native");
       video.src = props.url;
       const onError = () => setError(t("watch.mediaError"));
+      // The tier on screen: the picture's size is the only sign the browser's player gives of it.
+      const onResize = () => {
+        if (!video.videoWidth) return;
+        const name = tierName(video.videoWidth, video.videoHeight);
+        setPlaying(name);
+        sessionRef.current?.beacon.setTier(name);
+      };
+      // The menu's tiers, once the picture is there (the master is small, and read from cache).
+      const onMetadata = () => {
+        video.removeEventListener("loadedmetadata", onMetadata);
+        void fetch(props.url)
+          .then((r) => (r.ok ? r.text() : ""))
+          .then((text) => {
+            if (destroyed) return;
+            nativeVariantsRef.current = parseVariants(text, props.url);
+            setLevels(nativeVariantsRef.current.map((v, index) => ({ index, name: v.name })));
+          })
+          .catch(() => {});
+      };
       video.addEventListener("error", onError);
+      video.addEventListener("resize", onResize);
+      video.addEventListener("loadedmetadata", onMetadata);
       return () => {
-        video.removeEventListener("error", onError);
+        destroyed = true;
+        for (const [type, fn] of [
+          ["error", onError],
+          ["resize", onResize],
+          ["loadedmetadata", onMetadata],
+        ] as const) {
+          video.removeEventListener(type, fn);
+        }
         video.removeAttribute("src");
         video.load();
       };
@@ -192,6 +242,11 @@ export function Player(props: PlayerProps) {
   const onQuality = (e: Event) => {
     const index = Number((e.currentTarget as HTMLSelectElement).value);
     setChoice(index);
+    const variants = nativeVariantsRef.current;
+    if (engine === "native" && variants.length > 0) {
+      playNative(videoRef.current!, index === -1 ? props.url : variants[index]!.url);
+      return;
+    }
     const hls = hlsRef.current;
     if (!hls) return;
     // Manual choice: switch now (flushes the buffer ahead); Auto: let the ABR decide from here.
@@ -199,6 +254,12 @@ export function Player(props: PlayerProps) {
     else hls.currentLevel = index;
   };
 
+  // With hls.js the page's own preloads bring the first segment, and the video paints its first
+  // frame as soon as it is buffered: a poster (≈ 30 KB) would only share the slow link with the
+  // engine and that segment (measured: the first frame came 0.2-0.3 s later with it). The browser's
+  // own player loads nothing before play (iOS), so it shows the poster; so does the embed, whose
+  // poster was the page's first paint and is in the cache already.
+  const showPoster = engine === "native" || props.autoPlay === true;
   const autoLabel = choice === -1 && playing ? t("watch.autoNow", { level: playing }) : t("watch.auto");
 
   return (
@@ -210,12 +271,12 @@ export function Player(props: PlayerProps) {
         playsInline
         autoPlay={props.autoPlay}
         preload="metadata"
-        poster={props.poster ?? undefined}
+        poster={showPoster ? (props.poster ?? undefined) : undefined}
         aria-label={props.title}
       />
       {videoEl && props.storyboardUrl && <SeekPreview video={videoEl} storyboardUrl={props.storyboardUrl} />}
       <div class="player-bar">
-        {engine === "hls.js" && levels.length > 0 ? (
+        {levels.length > 0 ? (
           <label class="inline-field">
             <span>{t("watch.quality")}</span>
             <select value={String(choice)} onChange={onQuality} data-testid="quality">

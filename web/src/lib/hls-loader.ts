@@ -1,3 +1,5 @@
+import { chooseEngine } from "../../../contract/player-engine.ts";
+
 /**
  * The player engine's code (hls.js light, the biggest download of the watch page). Fetched once;
  * the watch route asks for it at startup, in parallel with the page's API calls, so that on a slow
@@ -5,16 +7,17 @@
  * Its own module, so that the app's entry can start it without pulling in the player's code.
  */
 let hlsModule: Promise<typeof import("hls.js/light")> | null = null;
-export const loadHls = () => (hlsModule ??= import("hls.js/light"));
+export const loadHls = () =>
+  (hlsModule ??= import("hls.js/light").catch((err: unknown) => {
+    // A download that failed (a dropped link) is tried again by the next caller.
+    hlsModule = null;
+    throw err;
+  }));
 
 /**
- * Safari (macOS, iOS) plays HLS itself. Chromium also answers `canPlayType` for HLS now (156 plays
- * our ladder natively, from the lowest tier), but measured at 1 Mbit/s + 80 ms its own player came
- * later to the first frame than hls.js: it reads the start of the first segment, drops it and
- * reads it again, and buffers the second segment before it starts. So Safari is asked for by name.
+ * Whether this page plays with the browser's own HLS and needs no hls.js: the shared rule (Safari,
+ * iOS, Chromium from 156; `?engine=` overrides), and only if the media element agrees it can.
  */
 export function prefersNativeHls(video: HTMLVideoElement = document.createElement("video")): boolean {
-  const ua = navigator.userAgent;
-  const safari = /safari/i.test(ua) && !/chrome|chromium|crios|fxios|android|edg/i.test(ua);
-  return safari && video.canPlayType("application/vnd.apple.mpegurl") !== "";
+  return chooseEngine(navigator.userAgent, location.search) === "native" && video.canPlayType("application/vnd.apple.mpegurl") !== "";
 }

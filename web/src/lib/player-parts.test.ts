@@ -7,6 +7,10 @@ import { describe, expect, it } from "vitest";
 import { frameAt, frameStyle, parseStoryboard, timeAtPointer } from "./storyboard.ts";
 import { trackPlayback, type MediaLike } from "./playback-session.ts";
 import type { PlaybackEvent } from "../../../contract/playback-events.ts";
+import type { Rendition } from "../../../contract/transcode.ts";
+import { chooseEngine } from "../../../contract/player-engine.ts";
+import { writeMasterPlaylist } from "../../../transcoder/src/master-playlist.ts";
+import { parseVariants, tierName } from "./variants.ts";
 
 const VTT_URL = "https://v.example/videos/abc/p/tok/storyboard.vtt";
 
@@ -113,5 +117,46 @@ describe("playback session", () => {
     media.fire("error");
     s.fail("networkError: fragLoadError");
     expect(sent.filter((x) => x.event.type === "error").map((x) => x.event.error)).toEqual(["media decode error"]);
+  });
+});
+
+describe("the browser's own HLS player", () => {
+  // A portrait phone clip's ladder.
+  const renditions: Rendition[] = [
+    { name: "240p", width: 240, height: 426, videoBitrate: 400_000, bandwidth: 500_000 },
+    { name: "480p", width: 480, height: 854, videoBitrate: 800_000, bandwidth: 950_000 },
+  ];
+
+  it("offers the master's tiers, named by their short side, each playing its own media playlist", () => {
+    const master = writeMasterPlaylist(renditions, true, 30);
+    const url = "https://v.example/videos/abc/p/tok/index.m3u8";
+    expect(parseVariants(master, url)).toEqual([
+      { name: "240p", url: "https://v.example/videos/abc/p/tok/240p/index.m3u8" },
+      { name: "480p", url: "https://v.example/videos/abc/p/tok/480p/index.m3u8" },
+    ]);
+    expect(parseVariants("#EXTM3U\n#EXT-X-ENDLIST\n", url)).toEqual([]);
+    expect(tierName(1280, 720)).toBe("720p");
+  });
+
+  it("is chosen for Safari and iOS; hls.js for Chromium (its own HLS too eager on slow links) and Firefox; ?engine= decides when given", () => {
+    const ua = {
+      chromium156: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
+      chrome140Android: "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36",
+      safari: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15",
+      iosChrome:
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/140.0 Mobile/15E148 Safari/604.1",
+      firefox: "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0",
+    };
+    expect(Object.fromEntries(Object.entries(ua).map(([k, v]) => [k, chooseEngine(v, "")]))).toEqual({
+      chromium156: "hls.js",
+      chrome140Android: "hls.js",
+      safari: "native",
+      iosChrome: "native",
+      firefox: "hls.js",
+    });
+    expect(chooseEngine(ua.safari, "?share=x&engine=hls.js")).toBe("hls.js");
+    expect(chooseEngine(ua.chromium156, "?engine=native")).toBe("native");
+    expect(chooseEngine(ua.firefox, "?engine=native")).toBe("native");
+    expect(chooseEngine(ua.firefox, "?engine=flash")).toBe("hls.js");
   });
 });

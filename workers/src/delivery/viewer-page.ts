@@ -80,8 +80,11 @@ export function previewTags(origin: string, card: ViewerCardResponse, pageUrl: s
 /** A file the page will need before its first frame, fetched from the HTML on (or its 103 Early Hints). */
 export interface Preload {
   href: string;
-  /** `fetch`: what hls.js reads with XHR (playlists); `image`: the poster. */
-  as: "fetch" | "image";
+  /**
+   * `fetch`: what hls.js reads with XHR (playlists, first segment); `image`: the poster; `script`:
+   * a module of the web app (a `modulepreload`, which the page's `import()` then takes).
+   */
+  as: "fetch" | "image" | "script";
 }
 
 /**
@@ -96,6 +99,7 @@ export function viewerPreloads(
   playbackToken: string | null,
   page: "watch" | "embed",
   firstFiles: string[] = [],
+  code: string[] = [],
 ): Preload[] {
   const base = `/videos/${card.id}/${playbackToken ? `p/${playbackToken}/` : ""}`;
   const lowest = lowestTier(card);
@@ -105,12 +109,9 @@ export function viewerPreloads(
     ...(tier ? [{ href: `${tier}index.m3u8`, as: "fetch" as const }] : []),
     ...(tier ? firstFiles.map((name) => ({ href: `${tier}${name}`, as: "fetch" as const })) : []),
     ...(page === "embed" && card.posterUrl ? [{ href: `${base}poster.jpg`, as: "image" as const }] : []),
+    ...code.map((href) => ({ href, as: "script" as const })),
   ];
 }
-
-/** Safari, whose own HLS the web app uses (web/src/lib/hls-loader.ts: the same rule). */
-export const playsHlsItself = (userAgent: string | undefined): boolean =>
-  /safari/i.test(userAgent ?? "") && !/chrome|chromium|crios|fxios|android|edg/i.test(userAgent ?? "");
 
 /** The tier a player starts on: the lowest bandwidth. */
 export function lowestTier(card: ViewerCardResponse): ViewerCardResponse["renditions"][number] | null {
@@ -146,16 +147,23 @@ export function firstFilesOf(playlist: string): string[] {
  */
 export function preloadTags(preloads: Preload[]): string {
   return preloads
-    .map(
-      (p, i) =>
-        `<link rel="preload" href="${escapeHtml(p.href)}" as="${p.as}"${p.as === "fetch" ? ' crossorigin="anonymous"' : ""}${i === 0 ? " data-playback" : ""} />`,
+    .map((p, i) =>
+      p.as === "script"
+        ? `<link rel="modulepreload" href="${escapeHtml(p.href)}" />`
+        : `<link rel="preload" href="${escapeHtml(p.href)}" as="${p.as}"${p.as === "fetch" ? ' crossorigin="anonymous"' : ""}${i === 0 ? " data-playback" : ""} />`,
     )
     .join("\n    ");
 }
 
 /** The same preloads as a `Link:` header, which the edge turns into 103 Early Hints. */
 export function preloadHeader(preloads: Preload[]): string {
-  return preloads.map((p) => `<${p.href}>; rel=preload; as=${p.as}${p.as === "fetch" ? "; crossorigin=anonymous" : ""}`).join(", ");
+  return preloads
+    .map((p) =>
+      p.as === "script"
+        ? `<${p.href}>; rel=modulepreload`
+        : `<${p.href}>; rel=preload; as=${p.as}${p.as === "fetch" ? "; crossorigin=anonymous" : ""}`,
+    )
+    .join(", ");
 }
 
 /**

@@ -3,16 +3,9 @@ import type { AppEnv } from "../http/auth.ts";
 import { findVideo } from "../db/videos.ts";
 import { isVideoId } from "../videos/ids.ts";
 import { toViewerCard, viewerGrant } from "../delivery/viewer-access.ts";
-import {
-  appShell,
-  firstFilesOf,
-  lowestTier,
-  pageResponse,
-  playsHlsItself,
-  previewTags,
-  viewerPreloads,
-  watchUrl,
-} from "../delivery/viewer-page.ts";
+import { appShell, firstFilesOf, lowestTier, pageResponse, previewTags, viewerPreloads, watchUrl } from "../delivery/viewer-page.ts";
+import { chooseEngine } from "../../../contract/player-engine.ts";
+import { viewerAssets } from "../delivery/viewer-assets.ts";
 import { readOutput } from "../delivery/output-files.ts";
 import type { VideoRow } from "../db/schema.ts";
 import { r2Media } from "../storage/media.ts";
@@ -34,7 +27,11 @@ viewerPages.get("/embed/*", (c) => page(c, null, "embed"));
 
 async function page(c: Context<AppEnv>, id: string | null, kind: "watch" | "embed"): Promise<Response> {
   const url = new URL(c.req.url);
-  const [shell, row] = await Promise.all([appShell(c.env, url), id && isVideoId(id) ? findVideo(c.env.DB, id) : undefined]);
+  const [shell, row, assets] = await Promise.all([
+    appShell(c.env, url),
+    id && isVideoId(id) ? findVideo(c.env.DB, id) : undefined,
+    viewerAssets(c.env, url),
+  ]);
   const share = c.req.query("share");
   const grant = row ? await viewerGrant(c.env, row, share) : null;
   if (!row || !grant) {
@@ -44,16 +41,21 @@ async function page(c: Context<AppEnv>, id: string | null, kind: "watch" | "embe
   }
   const card = toViewerCard(row, grant.playbackToken);
   const lowest = lowestTier(card);
-  // Safari plays HLS itself (the web app's prefersNativeHls): its media requests never take a
-  // fetch preload, so a preloaded segment would be downloaded twice.
-  const firstFiles = lowest && !playsHlsItself(c.req.header("User-Agent")) ? await firstFilesOfTier(c.env, row, lowest.name) : [];
+  // The first segment is preloaded for hls.js only: a browser playing HLS itself (the web app
+  // makes the same choice) reads it with media requests, which never take a fetch preload.
+  const hlsJs = chooseEngine(c.req.header("User-Agent"), url.search) === "hls.js";
+  const firstFiles = lowest && hlsJs ? await firstFilesOfTier(c.env, row, lowest.name) : [];
   const pageUrl = new URL(watchUrl(url.origin, row.id));
   if (grant.share) pageUrl.searchParams.set("share", grant.share);
   return pageResponse(shell, {
     tags: previewTags(url.origin, card, pageUrl.toString()),
     title: card.title,
     // What the player fetches first starts with the HTML, alongside the page's own code.
-    preloads: viewerPreloads(card, grant.playbackToken, kind, firstFiles),
+    // The page's own code, and the engine where the watch page loads it at once (the embed loads it on press).
+    preloads: viewerPreloads(card, grant.playbackToken, kind, firstFiles, [
+      ...assets[kind],
+      ...(kind === "watch" && hlsJs && assets.engine ? [assets.engine] : []),
+    ]),
   });
 }
 

@@ -75,6 +75,8 @@ export interface TestStackOptions {
   vars?: Record<string, string>;
   /** Start a transcoder (real ffmpeg) beside the Worker. */
   transcoder?: boolean;
+  /** Serve the web app from this build (the bench's) instead of the tests' own. */
+  assetsDir?: string;
 }
 
 /** What a test file gets from `useTestStack`, once its tests run. */
@@ -123,7 +125,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const persistTo = mkdtempSync(join(tmpdir(), "edge-video-state-"));
   applyMigrations(persistTo);
   // The tests' own build of the web app: never the web/dist a running `npm start` serves.
-  ensureWebBuilt(TEST_WEB_DIST);
+  if (!opts.assetsDir) ensureWebBuilt(TEST_WEB_DIST);
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const transcoderPort = await freePort();
@@ -131,7 +133,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const wranglerOptions = {
     port,
     persistTo,
-    assetsDir: TEST_WEB_DIST,
+    assetsDir: opts.assetsDir ?? TEST_WEB_DIST,
     vars: {
       PUBLIC_URL: publicUrl,
       // Without a transcoder, point at a closed port so no stray local process picks up jobs.
