@@ -279,7 +279,43 @@ describe("the viewer's player", () => {
     }
     // The player started on the URL the HTML named, without asking the API for it.
     expect(asked).not.toContain(`/api/videos/${videoId}/playback`);
+    // The app's code for this page and hls.js come from the HTML's modulepreloads, each once.
+    const modules = (await page
+      .locator('link[rel="modulepreload"]')
+      .evaluateAll((links) => links.map((l: { getAttribute(n: string): string }) => l.getAttribute("href")))) as string[];
+    expect(modules.some((m) => /\/hls\.light-[\w-]+\.js$/.test(m))).toBe(true);
+    for (const m of modules) expect([m, asked.filter((p) => p === m).length]).toEqual([m, 1]);
+    // Under hls.js the first frame is the picture: no poster shares the slow link with it.
+    expect(await page.locator(".player video").getAttribute("poster")).toBeNull();
+    expect(asked.filter((p) => p.endsWith("/poster.jpg"))).toEqual([]);
     await context.close();
+  });
+
+  it("fetches the embed's engine once its poster is on screen, and not when the viewer saves data", async () => {
+    const engineAsked = async (saveData: boolean) => {
+      const { context, page } = await newPage(browser, t.stack.baseUrl, PHONE);
+      if (saveData) await context.setExtraHTTPHeaders({ "Save-Data": "on" });
+      if (saveData) await page.addInitScript(() => Object.defineProperty(navigator, "connection", { value: { saveData: true } }));
+      const asked: string[] = [];
+      page.on("request", (r) => asked.push(new URL(r.url()).pathname));
+      await page.goto(`${t.stack.baseUrl}/embed/${videoId}`);
+      await page.getByRole("button", { name: /^Play/ }).waitFor();
+      await expect.poll(() => asked.some((p) => p.endsWith("/poster.jpg"))).toBe(true);
+      const engine = () => asked.some((p) => /\/hls\.light-[\w-]+\.js$/.test(p));
+      if (!saveData) await expect.poll(engine, { timeout: 30_000 }).toBe(true);
+      else {
+        // Given time it would have asked (the same page did above); then the press loads it.
+        await page.waitForTimeout(1500);
+        expect(engine()).toBe(false);
+        await page.getByRole("button", { name: /^Play/ }).click();
+        await expect.poll(engine, { timeout: 30_000 }).toBe(true);
+      }
+      // Never a segment before the press.
+      if (!saveData) expect(asked.filter((p) => /\/seg_\d+\.ts$/.test(p) && !p.includes("/240p/seg_00000"))).toEqual([]);
+      await context.close();
+    };
+    await engineAsked(false);
+    await engineAsked(true);
   });
 
   it("plays a private video's share link signed out; its beacons carry the share token", async () => {

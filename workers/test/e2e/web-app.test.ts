@@ -155,6 +155,25 @@ describe("web app in Chromium", () => {
     await context.close();
   });
 
+  it("plays with the browser's own HLS when asked (?engine=native): its quality menu plays one tier", async () => {
+    const { context, page } = await newPage(browser, stack.baseUrl);
+    await page.goto(`/watch/${aliceVideoId}?engine=native`);
+    await expect.poll(() => page.locator(".player").getAttribute("data-engine")).toBe("native");
+    const quality = page.getByLabel("Quality");
+    await quality.waitFor();
+    expect(await quality.locator("option").allTextContents()).toEqual([expect.stringMatching(/^Auto/), "240p", "480p", "720p"]);
+    await waitForPlayback(page);
+    // The first variant is the lowest tier; the browser's player shows its poster (it loads nothing before play on iOS).
+    await expect.poll(() => page.locator(".player").getAttribute("data-level")).toBe("240p");
+    expect(await page.locator(".player video").getAttribute("poster")).toMatch(/poster\.jpg$/);
+    await quality.selectOption({ label: "480p" });
+    await expect.poll(() => page.locator(".player").getAttribute("data-level"), { timeout: 60_000 }).toBe("480p");
+    expect(await page.evaluate(() => document.querySelector("video")!.currentSrc)).toMatch(/\/480p\/index\.m3u8$/);
+    const t0 = await page.evaluate(() => document.querySelector("video")!.currentTime);
+    await waitForPlayback(page, t0 + 0.5);
+    await context.close();
+  });
+
   it("signed out, watch and embed pages never ask to sign in; the embed has no app chrome", async () => {
     const { context, page } = await newPage(browser, stack.baseUrl, PHONE);
     await page.goto(`/watch/${aliceVideoId}`);
