@@ -13,13 +13,16 @@
  * Each is measured twice: as wrangler dev serves (JavaScript uncompressed), and behind a proxy that
  * gzips text like Cloudflare's edge does in production.
  *
- * Then signed out, as most viewers come: the watch page, and the embed page (/embed/:id) whose
- * poster is tapped as soon as it is enabled (the tap loads the player engine), both variants. Both
- * pages name in their HTML (and Link header) what the player reads first: the master and lowest
- * tier playlists and that tier's first segment (the embed also its poster). The tap's moment
- * depends on playwright's retry schedule for a button not yet enabled: compare "press → frame".
+ * Then signed out, as most viewers come, text gzipped: the watch page, and the embed page
+ * (/embed/:id) whose poster is tapped as soon as it is enabled, or a second after the poster came
+ * (the embed fetches hls.js once its poster is painted); beside both on Chromium's own HLS
+ * (`?engine=native`). Both pages name in their HTML (and Link header) what the player reads first:
+ * the master and lowest tier playlists, that tier's first segment, the page's modules and hls.js
+ * (the embed: its poster, not hls.js). The tap's moment depends on playwright's retry schedule for
+ * a button not yet enabled: compare "press → frame".
  *
  *   node workers/dev/bench/first-frame.ts        (starts its own stack, uploads a 720p clip)
+ *   FIRST_FRAME_RUNS=5 npm run bench -- first-frame     (more runs per median)
  */
 import { listenOnLoopback } from "../loopback.ts";
 import { createReadStream, existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -34,7 +37,7 @@ import { openEdgeGzip } from "./edge-gzip.ts";
 import { encodePlanLadder } from "./transcode.ts";
 import type { Row } from "./table.ts";
 
-const RUNS = 3;
+const RUNS = Number(process.env.FIRST_FRAME_RUNS ?? 3);
 const DOWN_BPS = 1_000_000 / 8;
 const RTT_MS = 80;
 
@@ -47,13 +50,29 @@ interface Measured {
   firstFrame: number;
   /** The press on `press` to the first frame, when a press was asked for. */
   afterPress: number | null;
+  /** Bytes that crossed the link before the first frame, by kind (resource timing's transferSize). */
+  bytes: Record<"engine" | "code" | "segments" | "playlists" | "images" | "other", number>;
+}
+
+/** What a resource is, from its path: hls.js, the app's code and style, media, or the rest. */
+function kindOf(path: string): keyof Measured["bytes"] {
+  if (/\/hls\.light-[\w-]+\.js$/.test(path)) return "engine";
+  if (/\.(js|css)$/.test(path)) return "code";
+  if (/\.ts$/.test(path)) return "segments";
+  if (/\.m3u8$/.test(path)) return "playlists";
+  if (/\.(jpg|png|webp)$/.test(path)) return "images";
+  return "other";
 }
 
 /**
  * `token`: signed in (null: signed out, as most viewers are). `press`: a button the viewer taps as
  * soon as it can be tapped (the embed's poster), which loads the player.
  */
-async function measureRun(browser: Browser, pageUrl: string, opts: { token: string | null; press?: string }): Promise<Measured> {
+async function measureRun(
+  browser: Browser,
+  pageUrl: string,
+  opts: { token: string | null; press?: string; pressAfterPosterMs?: number },
+): Promise<Measured> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
     await context.addInitScript((t: string | null) => {
@@ -85,7 +104,13 @@ async function measureRun(browser: Browser, pageUrl: string, opts: { token: stri
       downloadThroughput: DOWN_BPS,
       uploadThroughput: DOWN_BPS,
     });
+    const poster = opts.pressAfterPosterMs === undefined ? null : page.waitForResponse((r) => r.url().endsWith("/poster.jpg"));
     await page.goto(pageUrl);
+    if (poster) {
+      // A viewer who looks at the poster a moment before pressing.
+      await (await poster).finished();
+      await page.waitForTimeout(opts.pressAfterPosterMs!);
+    }
     if (opts.press) await page.locator(opts.press).click({ timeout: 120_000 });
     // The predicate's value is the measurement itself (a number > 0 once seen).
     const handle = await page.waitForFunction(() => (window as { __firstFrame?: number }).__firstFrame ?? 0, undefined, {
@@ -94,7 +119,16 @@ async function measureRun(browser: Browser, pageUrl: string, opts: { token: stri
     });
     const firstFrame = (await handle.jsonValue()) as number;
     const pressedAt = (await page.evaluate(() => (window as { __pressedAt?: number }).__pressedAt ?? null)) as number | null;
-    return { firstFrame, afterPress: opts.press && pressedAt !== null ? firstFrame - pressedAt : null };
+    const entries = (await page.evaluate(
+      (until: number) =>
+        (performance.getEntriesByType("resource") as unknown as { name: string; responseEnd: number; transferSize: number }[])
+          .filter((e) => e.responseEnd <= until)
+          .map((e) => ({ path: new URL(e.name).pathname, size: e.transferSize })),
+      firstFrame,
+    )) as { path: string; size: number }[];
+    const bytes: Measured["bytes"] = { engine: 0, code: 0, segments: 0, playlists: 0, images: 0, other: 0 };
+    for (const e of entries) bytes[kindOf(e.path)] += e.size;
+    return { firstFrame, afterPress: opts.press && pressedAt !== null ? firstFrame - pressedAt : null, bytes };
   } finally {
     await context.close();
   }
@@ -102,6 +136,16 @@ async function measureRun(browser: Browser, pageUrl: string, opts: { token: stri
 
 async function measure(browser: Browser, pageUrl: string, token: string | null): Promise<number> {
   return (await measureRun(browser, pageUrl, { token })).firstFrame;
+}
+
+const kb = (n: number) => `${(n / 1000).toFixed(1)} KB`;
+/** "180.2 KB: engine 114.8, code 31.0, …" of one run. */
+function bytesSummary(bytes: Measured["bytes"]): string {
+  const total = Object.values(bytes).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(bytes)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${(n / 1000).toFixed(1)}`);
+  return `${kb(total)} (${parts.join(", ")})`;
 }
 
 const PLAN_PAGE = `<!doctype html><meta charset="utf-8"><title>plan</title>
@@ -164,17 +208,25 @@ export async function firstFrameRows(baseUrl: string, token: string, videoId: st
     }
     // Signed out, as most viewers come (a shared link, an embed on another site), text gzipped as
     // at the edge: the watch page, and the embed page whose poster is tapped as soon as it can be
-    // (its press loads the player). Each with the engine this browser gets (Chromium 156: its own
-    // HLS) and with hls.js (`?engine=hls.js`, what it got before), interleaved.
+    // (its press loads the player), or a second after the poster came (by then the embed has
+    // fetched hls.js). Beside the same pages on Chromium's own HLS (`?engine=native`), interleaved.
     const edge = variants[1]!;
-    const engines = ["", "?engine=hls.js"] as const;
+    const engines = ["", "?engine=native"] as const;
     const watch = new Map<string, number[]>(engines.map((e) => [e, []]));
+    // What crossed the link before the first frame, on one run of each page (as the median's bytes
+    // barely move between runs).
+    const watchBytes = (await measureRun(browser, `${edge.ours}/watch/${videoId}`, { token: null })).bytes;
+    const embedBytes = (await measureRun(browser, `${edge.ours}/embed/${videoId}`, { token: null, press: ".embed-poster" })).bytes;
     const embed = new Map<string, Measured[]>(engines.map((e) => [e, []]));
+    const looked: Measured[] = [];
     for (let i = 0; i < RUNS; i++) {
       for (const e of engines) {
         watch.get(e)!.push(await measure(browser, `${edge.ours}/watch/${videoId}${e}`, null));
         embed.get(e)!.push(await measureRun(browser, `${edge.ours}/embed/${videoId}${e}`, { token: null, press: ".embed-poster" }));
       }
+      looked.push(
+        await measureRun(browser, `${edge.ours}/embed/${videoId}`, { token: null, press: ".embed-poster", pressAfterPosterMs: 1000 }),
+      );
     }
     const figures = (e: string) => {
       const frames = embed.get(e)!.map((m) => m.firstFrame);
@@ -187,13 +239,20 @@ export async function firstFrameRows(baseUrl: string, token: string, videoId: st
       };
     };
     const ours = figures("");
-    const hlsJs = figures("?engine=hls.js");
+    const native = figures("?engine=native");
     const met = (ms: number, target: number) => (ms <= target ? "met" : "MISSED");
+    const lookedPress = looked.map((m) => m.afterPress ?? Number.NaN);
+    rows.push({
+      metric: "bytes before the first frame, signed out, gzip (transferSize, KB)",
+      ours: `watch ${bytesSummary(watchBytes)}`,
+      baseline: `embed ${bytesSummary(embedBytes)}`,
+      note: "one run each; at 1 Mbit/s every 125 KB is a second",
+    });
     rows.push({
       metric: `first frame signed out, 1 Mbit/s + 80 ms RTT, ${edge.label}`,
-      ours: `${ours.summary} (Chromium's own HLS)`,
-      baseline: `${hlsJs.summary} (hls.js)`,
-      note: `median of ${RUNS}, navigation → first frame, the embed's poster tapped once enabled; target watch ≤ 1.8 s (${met(ours.watch, 1800)}), embed ≤ 1.5 s (${met(ours.embed, 1500)}); runs: ours ${ours.runs}; hls.js ${hlsJs.runs}`,
+      ours: `${ours.summary}; pressed 1 s after the poster: press → frame ${s(median(lookedPress))} (hls.js)`,
+      baseline: `${native.summary} (Chromium's own HLS)`,
+      note: `median of ${RUNS}, navigation → first frame, the embed's poster tapped once enabled; target watch ≤ 1.8 s (${met(ours.watch, 1800)}), embed ≤ 1.5 s (${met(ours.embed, 1500)}); runs: ours ${ours.runs}, pressed later ${lookedPress.map(s).join(", ")}; native ${native.runs}`,
     });
     return rows;
   } finally {
