@@ -257,9 +257,8 @@ export function Player(props: PlayerProps) {
   // With hls.js the page's own preloads bring the first segment, and the video paints its first
   // frame as soon as it is buffered: a poster (≈ 30 KB) would only share the slow link with the
   // engine and that segment (measured at 1 Mbit/s + 80 ms, median of 5 interleaved: first frame
-  // 2.54 s with it, 2.04 s without). The browser's
-  // own player loads nothing before play (iOS), so it shows the poster; so does the embed, whose
-  // poster was the page's first paint and is in the cache already.
+  // 2.54 s with it, 2.04 s without). The browser's own player loads nothing before play (iOS), so
+  // it shows the poster; so does the embed, whose poster was its first paint and is in the cache.
   const showPoster = engine === "native" || props.autoPlay === true;
   const autoLabel = choice === -1 && playing ? t("watch.autoNow", { level: playing }) : t("watch.auto");
 
