@@ -13,7 +13,16 @@
 import { join } from "node:path";
 import type { Rendition } from "../../contract/transcode.ts";
 import { h264LevelFor, h264ProfileFor } from "./codecs.ts";
-import { audioBitrateFor, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf, renditionCrf } from "./ladder.ts";
+import {
+  audioBitrateFor,
+  bufsizeOf,
+  capFrameRate,
+  gopFrames,
+  keyframeIntervalSeconds,
+  maxrateOf,
+  renditionBframes,
+  renditionCrf,
+} from "./ladder.ts";
 
 export { runFfmpeg, AbortError, FfmpegError, KILL_GRACE_MS, type Logger, type RunFfmpegOptions } from "./run-ffmpeg.ts";
 export { ProgressParser } from "./progress.ts";
@@ -165,6 +174,9 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
       String(maxrateOf(r.videoBitrate)),
       `-bufsize:v:${i}`,
       String(bufsizeOf(r.videoBitrate)),
+      // B-frames per tier (see ladder.ts TIERS): most of the CPU saving of the ladder.
+      `-bf:v:${i}`,
+      String(renditionBframes(r)),
     );
   });
 
@@ -187,8 +199,10 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
 
   if (hasAudio) {
     // Both tracks of a segment must start at the same instant, or hls.js finds a hole at 0 and
-    // jumps over it. x264's B-frames delay the video by two frames, but that shift applies to both
-    // streams alike (the muxer moves every timestamp so that the video's first DTS is 0); what
+    // jumps over it. x264's B-frames delay the video by up to two frames (none in a tier without
+    // B-frames), but that shift applies to both streams of a tier alike (the muxer moves every
+    // timestamp so that the video's first DTS is 0), and tiers with different B-frame counts
+    // still get the same keyframe timestamps (checked in ffmpeg.real.test.ts); what
     // differs is the AAC encoder's priming: its first packet starts AAC_PRIMING_SAMPLES before the
     // first input sample (21.3 ms at 48 kHz), and MPEG-TS has no edit list to hide it. So the
     // audio is cut (or padded with silence, if the source's audio starts late) to begin exactly
