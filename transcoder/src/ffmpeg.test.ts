@@ -107,6 +107,16 @@ describe("buildHlsArgs", () => {
     expect(argAfter(args, "-level:v:2")).toBe("3.1");
   });
 
+  it("sets the B-frame count per tier: one at 240p, none at 480p and 720p", () => {
+    const args = hls(landscape, true);
+    expect([0, 1, 2].map((i) => argAfter(args, `-bf:v:${i}`))).toEqual(["1", "0", "0"]);
+    expect(args).not.toContain("-bf"); // never one count for every stream
+    // A tier at the source's own size (360p) takes the count of the named tier below it (240p).
+    const native = hls(portrait360, false);
+    expect(native.filter((a) => a.startsWith("-bf:v:"))).toEqual(["-bf:v:0", "-bf:v:1"]);
+    expect([argAfter(native, "-bf:v:0"), argAfter(native, "-bf:v:1")]).toEqual(["1", "1"]);
+  });
+
   it("writes growing EVENT playlists and segments per tier, without ffmpeg's master playlist", () => {
     const args = hls(landscape, true);
     expect(argAfter(args, "-f")).toBe("hls");

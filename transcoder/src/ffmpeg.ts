@@ -13,7 +13,16 @@
 import { join } from "node:path";
 import type { Rendition } from "../../contract/transcode.ts";
 import { h264LevelFor, h264ProfileFor } from "./codecs.ts";
-import { audioBitrateFor, bufsizeOf, capFrameRate, gopFrames, keyframeIntervalSeconds, maxrateOf, renditionCrf } from "./ladder.ts";
+import {
+  audioBitrateFor,
+  bufsizeOf,
+  capFrameRate,
+  gopFrames,
+  keyframeIntervalSeconds,
+  maxrateOf,
+  renditionBframes,
+  renditionCrf,
+} from "./ladder.ts";
 
 export { runFfmpeg, AbortError, FfmpegError, KILL_GRACE_MS, type Logger, type RunFfmpegOptions } from "./run-ffmpeg.ts";
 export { ProgressParser } from "./progress.ts";
@@ -31,6 +40,20 @@ export { writeMasterPlaylist, variantPlaylistUri } from "./master-playlist.ts";
  * left the CPU time where it was (4.2-4.8 CPU-s for all) and only moved bytes against SSIM, so
  * none is kept. Encoding the AAC track once instead of once per tier would save 0.3 CPU-s per
  * 30 s (3 encodes 0.55 s, one 0.23 s): about 2 % of the job, not worth a separate audio rendition.
+ * Re-measured on the ladder bench's three 30 s 720p30 sources (ffmpeg's CPU-s per 30 s, whole
+ * ladder, 2 runs each; runs of the same command differ by up to 0.5 CPU-s). Where it goes: decoding
+ * the source alone 0.7 (talking head) / 0.35 (screen) / 7.7 (high motion, a 110 Mbit/s source),
+ * the two bicubic scalers about 1.0, the three AAC encodes 1.0, the rest x264. Only B-frames moved
+ * x264's time (ladder.ts TIERS: -18 % in all). Within noise of plain (±0.3 talking head, ±0.5 high
+ * motion): mixed-refs=0, ref=1, 8x8dct=0, trellis=0, weightp=0, chroma-me=0, aq-mode=0,
+ * b-adapt=0, lookahead-threads=1, sync-lookahead=0, sliced threads, -threads 1 on the decoder,
+ * -filter_complex_threads 1. Not kept: partitions=none (-0.1 to -0.4 CPU-s, 720p SSIM -0.004 on
+ * the talking head); rc-lookahead=5 (same CPU, -8 % bytes but -0.02 to -0.03 SSIM); threads=1
+ * per encoder (-4 % CPU, but the talking head's wall time +40 %: the three encoders then run one
+ * after the other); superfast on one tier (same CPU, that tier +45-70 % bytes: no mb-tree); 240p
+ * scaled from the 480p picture (-0.3 to -0.5 CPU-s, 240p SSIM -0.0023 on the talking head;
+ * lanczos for that step -0.0035); bilinear, fast_bilinear or area instead of bicubic (-0.6 CPU-s,
+ * 240p/480p SSIM -0.02 to -0.05, fast_bilinear far worse).
  */
 export const DEFAULT_X264_PRESET = "veryfast";
 export const DEFAULT_X264_PARAMS = "me=dia:subme=1";
@@ -165,6 +188,9 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
       String(maxrateOf(r.videoBitrate)),
       `-bufsize:v:${i}`,
       String(bufsizeOf(r.videoBitrate)),
+      // B-frames per tier (see ladder.ts TIERS): most of the CPU saving of the ladder.
+      `-bf:v:${i}`,
+      String(renditionBframes(r)),
     );
   });
 
@@ -187,8 +213,10 @@ export function buildHlsArgs(opts: HlsArgsOptions): string[] {
 
   if (hasAudio) {
     // Both tracks of a segment must start at the same instant, or hls.js finds a hole at 0 and
-    // jumps over it. x264's B-frames delay the video by two frames, but that shift applies to both
-    // streams alike (the muxer moves every timestamp so that the video's first DTS is 0); what
+    // jumps over it. x264's B-frames delay the video by up to two frames (none in a tier without
+    // B-frames), but that shift applies to both streams of a tier alike (the muxer moves every
+    // timestamp so that the video's first DTS is 0), and tiers with different B-frame counts
+    // still get the same keyframe timestamps (checked in ffmpeg.real.test.ts); what
     // differs is the AAC encoder's priming: its first packet starts AAC_PRIMING_SAMPLES before the
     // first input sample (21.3 ms at 48 kHz), and MPEG-TS has no edit list to hide it. So the
     // audio is cut (or padded with silence, if the source's audio starts late) to begin exactly

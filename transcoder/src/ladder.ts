@@ -15,6 +15,8 @@ export interface Tier {
   videoBitrate: number;
   /** x264 constant-rate factor: the quality easy content is encoded at, below the ceiling. */
   crf: number;
+  /** Most consecutive B-frames x264 may use (-bf): a CPU-for-bytes trade, see below. */
+  bframes: number;
 }
 
 /**
@@ -28,11 +30,23 @@ export interface Tier {
  *     the plan's slower preset keeps the grain, ours smooths it; lower crf buys little of it back
  *     (crf 17 at 720p: 0.92× the bytes, still -0.043), so the crf is set for the other two.
  * 240p at 25, not higher: at 27 high motion lost 0.012 SSIM while using only 0.79× the bytes.
+ *
+ * B-frames per tier, for CPU: x264's B-frames (veryfast: up to 3, adaptive) were the one x264
+ * setting that moved the CPU time of the ladder; on the same three sources (ffmpeg's own CPU-s per
+ * 30 s, whole ladder, 2 runs each), up to 3 everywhere: talking head 8.5, screen 7.3, high motion
+ * 22.1; none at 480p/720p and one at 240p: 7.6 / 6.3 / 16.9 (-18 % in all, -24 % on high motion).
+ * SSIM stayed or rose (+0.000 to +0.004 per tier); bytes stayed within 3 % except the screen
+ * recording at 480p (+33 %, 0.50× the plan's, under its 0.6× target). At 480p and 720p the bytes
+ * are bound by the ceiling or the B-frames bought little; at 240p none would cost the screen
+ * recording +15 % (0.65× the plan's, over its target), one costs +4 %. Mixed counts keep the tiers
+ * aligned: the keyframes have the same timestamps in every tier (ffmpeg.real.test.ts).
+ * In `npm run bench -- ladder`: 19.3 CPU-s per minute of 720p against today's command's 23.0
+ * (0.84×; it was 23.3 against 23.9, 0.97×), high motion 0.81×, talking head and screen 0.89×.
  */
 export const TIERS: readonly Tier[] = [
-  { shortSide: 240, videoBitrate: 400_000, crf: 25 },
-  { shortSide: 480, videoBitrate: 800_000, crf: 24 },
-  { shortSide: 720, videoBitrate: 1_500_000, crf: 26 },
+  { shortSide: 240, videoBitrate: 400_000, crf: 25, bframes: 1 },
+  { shortSide: 480, videoBitrate: 800_000, crf: 24, bframes: 0 },
+  { shortSide: 720, videoBitrate: 1_500_000, crf: 26, bframes: 0 },
 ];
 
 /**
@@ -96,10 +110,10 @@ export const NATIVE_TIER_MIN_STEP = 1.25;
 /** Below this a tier is not worth its bits; tiny sources still get a watchable rate. */
 const MIN_VIDEO_BITRATE = 100_000;
 
-/** The crf of a tier at the source's own size: that of the nearest named tier at or below it. */
-function crfFor(shortSide: number): number {
+/** The named tier whose settings a tier of this short side takes: the nearest at or below it. */
+function tierFor(shortSide: number): Tier {
   const below = TIERS.filter((t) => t.shortSide <= shortSide);
-  return (below[below.length - 1] ?? TIERS[0]!).crf;
+  return below[below.length - 1] ?? TIERS[0]!;
 }
 
 /** Nearest even number (H.264 4:2:0 needs even dimensions), at least 2. */
@@ -143,7 +157,12 @@ function rendition(name: string, width: number, height: number, videoBitrate: nu
 
 /** The x264 crf of a rendition (named tiers by name, others by their short side). */
 export function renditionCrf(r: Pick<Rendition, "width" | "height">): number {
-  return crfFor(Math.min(r.width, r.height));
+  return tierFor(Math.min(r.width, r.height)).crf;
+}
+
+/** The x264 B-frame count of a rendition (named tiers by name, others by their short side). */
+export function renditionBframes(r: Pick<Rendition, "width" | "height">): number {
+  return tierFor(Math.min(r.width, r.height)).bframes;
 }
 
 /** Scale the source so its short side becomes `shortSide`, keeping orientation and aspect. */

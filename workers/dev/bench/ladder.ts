@@ -109,13 +109,18 @@ export function makeLadderSources(dir: string): LadderSource[] {
 /**
  * Today's command (before capped CRF), from ours: ABR at the tier bitrate with maxrate 1.1× and a
  * 1 s VBV buffer, Main profile everywhere, 4 s segments with a 1 s first one asked (which ffmpeg
- * 5.1 turns into 1 s then 2 s segments), keyframes at 0, 1 s, then every 2 s.
+ * 5.1 turns into 1 s then 2 s segments), keyframes at 0, 1 s, then every 2 s, and x264's own
+ * B-frame count (veryfast: up to 3) on every tier: ours sets one per tier (-bf:v:N).
  */
 export function todayArgs(ours: string[], bitrates: number[]): string[] {
   const args: string[] = [];
   for (let i = 0; i < ours.length; i++) {
     const flag = ours[i]!;
     const value = ours[i + 1]!;
+    if (/^-bf:v:\d+$/.test(flag)) {
+      i++;
+      continue;
+    }
     const tier = /^-(crf|maxrate|bufsize|profile):v:(\d+)$/.exec(flag);
     if (tier) {
       const bitrate = bitrates[Number(tier[2])]!;
