@@ -110,7 +110,8 @@ export function makeLadderSources(dir: string): LadderSource[] {
  * Today's command (before capped CRF), from ours: ABR at the tier bitrate with maxrate 1.1× and a
  * 1 s VBV buffer, Main profile everywhere, 4 s segments with a 1 s first one asked (which ffmpeg
  * 5.1 turns into 1 s then 2 s segments), keyframes at 0, 1 s, then every 2 s, and x264's own
- * B-frame count (veryfast: up to 3) on every tier: ours sets one per tier (-bf:v:N).
+ * B-frame count (veryfast: up to 3) on every tier: ours sets one per tier (-bf:v:N); AAC at
+ * 128 kbit/s on every tier (ours: the tier's, -b:a:N).
  */
 export function todayArgs(ours: string[], bitrates: number[]): string[] {
   const args: string[] = [];
@@ -118,6 +119,11 @@ export function todayArgs(ours: string[], bitrates: number[]): string[] {
     const flag = ours[i]!;
     const value = ours[i + 1]!;
     if (/^-bf:v:\d+$/.test(flag)) {
+      i++;
+      continue;
+    }
+    if (/^-b:a:\d+$/.test(flag)) {
+      args.push(flag, "128000");
       i++;
       continue;
     }
