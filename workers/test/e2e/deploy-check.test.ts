@@ -36,6 +36,8 @@ describe("wrangler deploy --dry-run", () => {
     const run = dryRun(args);
     try {
       expect(run.status, run.output).toBe(0);
+      // wrangler ignores a field it does not know, with only a warning: none may be ignored.
+      expect(run.output).not.toMatch(/Unexpected fields/);
       expect(existsSync(join(run.outdir, "index.js"))).toBe(true);
       for (const m of ["env.UPLOAD_SESSION", "env.MEDIA", "env.DB", "env.JOBS", "env.CONFIG", ...mentions]) expect(run.output).toContain(m);
     } finally {
